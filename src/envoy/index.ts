@@ -1,0 +1,1 @@
+export { type EnvoyBinary, envoyVersion, findEnvoy } from "./find-binary.js";

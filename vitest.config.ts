@@ -1,0 +1,28 @@
+import { defineConfig } from "vitest/config";
+
+// One project per area, so each can be run alone (`npx vitest --project sdk`)
+// and slow, port-binding suites can be serialised without slowing the rest.
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: "access", include: ["test/access/**/*.test.ts"] } },
+      { extends: true, test: { name: "sdk", include: ["test/sdk/**/*.test.ts"] } },
+      { extends: true, test: { name: "server", include: ["test/server/**/*.test.ts"] } },
+      { extends: true, test: { name: "idp", include: ["test/idp/**/*.test.ts"] } },
+      { extends: true, test: { name: "envoy", include: ["test/envoy/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      { extends: true, test: { name: "repo", include: ["test/repo/**/*.test.ts"] } },
+    ],
+  },
+});
