@@ -111,8 +111,19 @@ export function issueCert(o: IssueOptions): CertPair {
   const work = mkdtempSync(join(tmpdir(), "gwo-ca-"));
   try {
     const csr = join(work, "leaf.csr");
-    openssl(["req", "-new", "-key", key, "-subj", `/O=grpc-web-oidc development/CN=${o.cn ?? o.name}`, "-out", csr]);
-    const eku = { server: "serverAuth", client: "clientAuth", both: "serverAuth,clientAuth" }[o.usage];
+    openssl([
+      "req",
+      "-new",
+      "-key",
+      key,
+      "-subj",
+      `/O=grpc-web-oidc development/CN=${o.cn ?? o.name}`,
+      "-out",
+      csr,
+    ]);
+    const eku = { server: "serverAuth", client: "clientAuth", both: "serverAuth,clientAuth" }[
+      o.usage
+    ];
     const ext = [
       "basicConstraints=critical,CA:FALSE",
       "keyUsage=critical,digitalSignature,keyEncipherment",
@@ -174,7 +185,10 @@ export function issueCert(o: IssueOptions): CertPair {
 }
 
 /** Creates the development PKI in `dir` unless it is already there and valid for 7 more days. */
-export function ensureDevPki(dir: string = DEFAULT_PKI_DIR, options: { force?: boolean } = {}): DevPki {
+export function ensureDevPki(
+  dir: string = DEFAULT_PKI_DIR,
+  options: { force?: boolean } = {},
+): DevPki {
   const pki = layout(dir);
   if (options.force || !isCurrent(pki)) {
     rmSync(dir, { recursive: true, force: true });
@@ -190,7 +204,13 @@ export function ensureDevPki(dir: string = DEFAULT_PKI_DIR, options: { force?: b
       usage: "server",
       sans: [`DNS:${BACKEND_DNS}`, ...local, `URI:${BACKEND_SPIFFE}`],
     });
-    issueCert({ ca: pki.meshCa, dir, name: "gateway", usage: "client", sans: [`URI:${GATEWAY_SPIFFE}`] });
+    issueCert({
+      ca: pki.meshCa,
+      dir,
+      name: "gateway",
+      usage: "client",
+      sans: [`URI:${GATEWAY_SPIFFE}`],
+    });
   }
   return { ...pki, localhostSpki: spkiHash(pki.localhost.cert), caSpki: spkiHash(pki.ca.cert) };
 }
@@ -203,7 +223,10 @@ export function spkiHash(certPath: string): string {
 }
 
 function layout(dir: string) {
-  const pair = (name: string): CertPair => ({ cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) });
+  const pair = (name: string): CertPair => ({
+    cert: join(dir, `${name}.crt`),
+    key: join(dir, `${name}.key`),
+  });
   return {
     dir,
     ca: pair("ca"),
