@@ -1,1 +1,75 @@
-export {};
+/**
+ * `grpc-web-oidc/server`: Connect-node building blocks for a secured gRPC backend.
+ * Node only; never import this from browser code.
+ */
+export {
+  type AccessInterceptorOptions,
+  createAccessInterceptor,
+  PERMISSION_DENIED_MESSAGE,
+} from "./access-interceptor.js";
+export {
+  type AuthnInterceptorOptions,
+  createAuthnInterceptor,
+  UNAUTHENTICATED_MESSAGE,
+} from "./authn-interceptor.js";
+export { type CaFetchOptions, createCaFetch } from "./ca-fetch.js";
+export {
+  type AuthenticatedPrincipal,
+  authorizationHeadersKey,
+  peerKey,
+  principalKey,
+  remoteAddressKey,
+} from "./context.js";
+export {
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  type CorsOptions,
+  type NodeHandler,
+  validateOrigins,
+  withCors,
+} from "./cors.js";
+export {
+  type DenialReason,
+  type DenialRecord,
+  type DenialSink,
+  denialRecord,
+  emitDenial,
+  jsonLineDenialSink,
+} from "./denial-log.js";
+export {
+  createHealthService,
+  type HealthService,
+  type HealthServiceOptions,
+  ServingStatus,
+} from "./health.js";
+export {
+  createJwtVerifier,
+  DEFAULT_ALGORITHMS,
+  type JwtVerifier,
+  type JwtVerifierOptions,
+  TokenRejectedError,
+} from "./jwt-verifier.js";
+export { methodPath } from "./method-path.js";
+export {
+  enforcePeerAllowList,
+  MTLS_SERVER_OPTIONS,
+  type PeerGateOptions,
+  requireAllowedPeer,
+  type SecureConnectionSource,
+} from "./mtls.js";
+export {
+  createPeerAllowList,
+  type PeerAllowList,
+  type PeerIdentity,
+  parseSubjectAltName,
+  peerIdentityFromCertificate,
+  peerIdentityFromSocket,
+} from "./peer-identity.js";
+export {
+  createReloadingTls,
+  type ReloadingTls,
+  type ReloadingTlsOptions,
+  type SecureContextTarget,
+  type TlsFiles,
+} from "./reloading-tls.js";
+export { createRequestContext, type RequestContextOptions } from "./request-context.js";

@@ -22,14 +22,19 @@ export interface Issue {
  */
 interface Origin {
   readonly path: Path;
-  readonly keys: ReadonlyMap<string, string>;
+  readonly keys: Map<string, string>;
 }
 
 const origins = new WeakMap<object, Origin>();
 
 /** Records where a decoded object came from (used by the decoder). */
 export function setOrigin(node: object, path: Path, keys: ReadonlyMap<string, string>): void {
-  origins.set(node, { path, keys });
+  origins.set(node, { path, keys: new Map(keys) });
+}
+
+/** Adds one source key to a decoded object's origin. */
+export function addOriginKey(node: object, field: string, key: string): void {
+  origins.get(node)?.keys.set(field, key);
 }
 
 /** The source path of a decoded object, or of one of its fields (by proto name). */

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import protobuf from "protobufjs";
+import { applyOverlay } from "./overlay.js";
 
 /**
  * The Envoy v3 API as shipped in `@grpc/grpc-js-xds` (under `deps/`), read at
@@ -70,6 +71,7 @@ export function envoyApi(): EnvoyApi {
         }
       }
     }
+    applyOverlay(root);
   };
   const find = <T extends protobuf.ReflectionObject>(
     name: string,

@@ -1,0 +1,313 @@
+/**
+ * Starts a real Envoy for the local demo stack: the same generator as
+ * `envoy/envoy.yaml`, fed a model with the development certificates, loopback
+ * addresses, the local IdP's JWKS and the backend's mTLS port.
+ *
+ * Certificates are laid out the way Kubernetes mounts a Secret, so rotation can
+ * be exercised exactly as in production:
+ *   <workDir>/tls/server/tls.crt -> ..data/tls.crt
+ *   <workDir>/tls/server/..data  -> ..v1          (swapped atomically by rotate())
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { envoyVersion, findEnvoy } from "../src/envoy/find-binary.js";
+import { generateGateway } from "../src/envoy/generate/emit.js";
+import type { GatewayModel } from "../src/envoy/generate/model.js";
+import { NotesService } from "./gen/demo/v1/notes_pb.js";
+import { BACKEND_DNS, BACKEND_SPIFFE, type CertPair, type DevPki } from "./pki.js";
+
+/** The API audience the demo IdP issues access tokens for. */
+export const DEMO_API_AUDIENCE = "https://api.grpc-web-oidc.local";
+
+export interface StartEnvoyOptions {
+  /** Development PKI: `localhost` serves the listener, `gateway` is the client cert, `meshCa` verifies the backend, `ca` the IdP. */
+  pki: DevPki;
+  /** Listener port. @default 0 (a free port is picked) */
+  port?: number;
+  /** Admin port (127.0.0.1). @default 0 (a free port is picked) */
+  adminPort?: number;
+  /** The IdP's issuer, e.g. `https://localhost:9443`. */
+  idpIssuer: string;
+  /** The IdP's JWKS URI (https, served with the `localhost` certificate). */
+  jwksUri: string;
+  /** The backend's mTLS gRPC port on 127.0.0.1. */
+  backendPort: number;
+  /** Exact browser origins allowed by CORS. */
+  allowedOrigins: string[];
+  /** Accepted audience. @default DEMO_API_AUDIENCE */
+  audience?: string;
+  /** Where config, SDS files and certificates go. @default a new temp dir (removed on close) */
+  workDir?: string;
+  /** Receives Envoy's stdout/stderr lines (access log and warnings). @default dropped */
+  log?: (line: string) => void;
+}
+
+/** Which mounted certificate folder to rotate. */
+export type MountName = "server" | "upstream-client" | "idp-ca";
+
+export interface RunningEnvoy {
+  readonly port: number;
+  readonly adminPort: number;
+  readonly configPath: string;
+  readonly sdsDir: string;
+  /** Envoy's version, e.g. "1.40.0". */
+  readonly version: string;
+  /** The Envoy process id (unchanged across certificate rotation). */
+  readonly pid: number;
+  /** `https://localhost:<port>`. */
+  readonly url: string;
+  /**
+   * Replaces the files of a mounted folder the way kubelet does: writes a new
+   * `..vN` folder, then renames a new `..data` symlink over the old one.
+   * `files` maps file names (`tls.crt`, `tls.key`, `ca.crt`) to source paths.
+   */
+  rotate(mount: MountName, files: Readonly<Record<string, string>>): void;
+  close(): Promise<void>;
+}
+
+/** An error starting Envoy (not found, exited early, never ready). */
+export class EnvoyStartError extends Error {
+  override name = "EnvoyStartError";
+}
+
+/** Picks a free TCP port on 127.0.0.1 (bind 0, read, close): Envoy needs numbers in its config. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The gateway model for the local stack. */
+export function localGatewayModel(o: {
+  workDir: string;
+  port: number;
+  adminPort: number;
+  idpIssuer: string;
+  jwksUri: string;
+  backendPort: number;
+  allowedOrigins: readonly string[];
+  audience?: string;
+}): GatewayModel {
+  const tls = join(o.workDir, "tls");
+  return {
+    name: "grpc-web-oidc-local",
+    listener: {
+      address: "127.0.0.1",
+      port: o.port,
+      hostnames: ["*"],
+      tls: { certificate: join(tls, "server", "tls.crt"), key: join(tls, "server", "tls.key") },
+    },
+    admin: { address: "127.0.0.1", port: o.adminPort },
+    probe: undefined,
+    cors: {
+      allowedOrigins: [...o.allowedOrigins],
+      maxAgeSeconds: 600,
+      allowConnectProtocol: false,
+    },
+    jwt: {
+      issuer: o.idpIssuer,
+      audiences: [o.audience ?? DEMO_API_AUDIENCE],
+      jwksUri: o.jwksUri,
+      jwksCa: join(tls, "idp-ca", "ca.crt"),
+      jwksCacheSeconds: 300,
+      scopeClaim: "scope",
+      rolesClaim: "roles",
+      clockSkewSeconds: 5,
+    },
+    upstream: {
+      address: "127.0.0.1",
+      port: o.backendPort,
+      san: BACKEND_SPIFFE,
+      sni: BACKEND_DNS,
+      ca: join(tls, "upstream-client", "ca.crt"),
+      clientCertificate: {
+        certificate: join(tls, "upstream-client", "tls.crt"),
+        key: join(tls, "upstream-client", "tls.key"),
+      },
+      connectTimeoutSeconds: 2,
+    },
+    sds: { dir: join(o.workDir, "sds") },
+    limits: {
+      maxRequestHeadersKb: 60,
+      perConnectionBufferBytes: 32768,
+      requestHeadersTimeoutSeconds: 10,
+      streamIdleTimeoutSeconds: 300,
+      connectionIdleTimeoutSeconds: 3600,
+      maxGrpcTimeoutSeconds: 3600,
+      maxConcurrentStreams: 100,
+      maxHeapBytes: 1073741824,
+      maxDownstreamConnections: 1000,
+      circuitBreaker: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 },
+    },
+    rateLimit: undefined,
+  };
+}
+
+/** Writes `files` into `<dir>/..vN` and points `<dir>/..data` (and per-file links) at it atomically. */
+export function swapMount(dir: string, files: Readonly<Record<string, string>>): void {
+  mkdirSync(dir, { recursive: true });
+  let n = 1;
+  try {
+    n = Number(/\.\.v(\d+)$/.exec(readlinkSync(join(dir, "..data")))?.[1] ?? "0") + 1;
+  } catch {
+    // first mount
+  }
+  const version = `..v${n}`;
+  mkdirSync(join(dir, version));
+  for (const [name, src] of Object.entries(files)) {
+    copyFileSync(src, join(dir, version, name));
+    try {
+      symlinkSync(join("..data", name), join(dir, name));
+    } catch {
+      // link already there from an earlier version
+    }
+  }
+  // rename(2) of a symlink over ..data is atomic: readers see old or new, never half.
+  symlinkSync(version, join(dir, "..data_tmp"));
+  renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
+}
+
+/** Generates the local config, starts Envoy and waits until it is ready. Throws EnvoyStartError. */
+export async function startEnvoy(o: StartEnvoyOptions): Promise<RunningEnvoy> {
+  const root = new URL("..", import.meta.url).pathname;
+  const bin = findEnvoy(root);
+  if (!bin) throw new EnvoyStartError("no Envoy binary (set ENVOY_BIN or run npm run setup:envoy)");
+  const version = envoyVersion(bin.path);
+  const ownDir = o.workDir === undefined;
+  const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), "gwo-envoy-"));
+  const port = o.port || (await freePort());
+  const adminPort = o.adminPort || (await freePort());
+  const model = localGatewayModel({ ...o, workDir, port, adminPort });
+
+  const tls = join(workDir, "tls");
+  swapMount(join(tls, "server"), {
+    "tls.crt": o.pki.localhost.cert,
+    "tls.key": o.pki.localhost.key,
+  });
+  swapMount(join(tls, "upstream-client"), {
+    "tls.crt": o.pki.gateway.cert,
+    "tls.key": o.pki.gateway.key,
+    "ca.crt": o.pki.meshCa.cert,
+  });
+  swapMount(join(tls, "idp-ca"), { "ca.crt": o.pki.ca.cert });
+
+  const bundle = generateGateway(model, [NotesService], { comments: ["local demo stack"] });
+  mkdirSync(model.sds.dir, { recursive: true });
+  for (const [name, text] of Object.entries(bundle.sds))
+    writeFileSync(join(model.sds.dir, name), text);
+  const configPath = join(workDir, "envoy.yaml");
+  writeFileSync(configPath, bundle.envoyYaml);
+
+  const child = spawn(
+    bin.path,
+    [
+      "-c",
+      configPath,
+      "--disable-hot-restart",
+      "--concurrency",
+      "1",
+      "-l",
+      "warning",
+      "--drain-time-s",
+      "1",
+      // Access log lines within a moment (the default is every 10 s).
+      "--file-flush-interval-msec",
+      "200",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const tail: string[] = [];
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (!line) continue;
+      tail.push(line);
+      if (tail.length > 50) tail.shift();
+      o.log?.(line);
+    }
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+
+  const cleanup = async () => {
+    await stop(child, exited);
+    if (ownDir) rmSync(workDir, { recursive: true, force: true });
+  };
+  try {
+    await waitReady(adminPort, exited, tail);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  return {
+    port,
+    adminPort,
+    configPath,
+    sdsDir: model.sds.dir,
+    version,
+    pid: child.pid ?? 0,
+    url: `https://localhost:${port}`,
+    rotate: (mount, files) => swapMount(join(tls, mount), files),
+    close: cleanup,
+  };
+}
+
+async function waitReady(
+  adminPort: number,
+  exited: Promise<number | null>,
+  tail: string[],
+): Promise<void> {
+  let done = false;
+  let code: number | null = null;
+  void exited.then((c) => {
+    done = true;
+    code = c;
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (done)
+      throw new EnvoyStartError(`envoy exited with ${code} before ready:\n${tail.join("\n")}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/ready`);
+      const body = await res.text();
+      if (res.status === 200 && body.trim() === "LIVE") return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new EnvoyStartError(`envoy not ready after 30 s:\n${tail.join("\n")}`);
+}
+
+async function stop(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Convenience for tests: a CertPair as the file map `rotate` takes. */
+export function certFiles(pair: CertPair, ca?: string): Record<string, string> {
+  return { "tls.crt": pair.cert, "tls.key": pair.key, ...(ca ? { "ca.crt": ca } : {}) };
+}

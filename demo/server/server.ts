@@ -1,0 +1,298 @@
+/**
+ * The demo backend: NotesService + grpc.health.v1 on two listeners.
+ *
+ * 1. mTLS (production path, what Envoy talks to): gRPC over HTTP/2 only, TLS 1.2+,
+ *    ALPN h2, client certificate required and verified against the mesh CA, and its
+ *    identity (URI SAN, DNS SAN, else CN) on `allowedPeers`.
+ * 2. gRPC-Web dev listener (DEVELOPMENT ONLY, the path without Envoy): gRPC-Web,
+ *    gRPC and Connect over TLS (h2 and http/1.1) with CORS for `allowedOrigins`.
+ *
+ * Both run the same interceptors: authentication (JWT against the IdP's JWKS) then
+ * authorization (the proto's access options). Certificates reload on file change.
+ */
+import { readFileSync } from "node:fs";
+import {
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2Session,
+  type SecureServerOptions,
+} from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { type AccessPolicy, buildAccessPolicy } from "../../src/access/index.js";
+import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
+import {
+  createAccessInterceptor,
+  createAuthnInterceptor,
+  createHealthService,
+  createJwtVerifier,
+  createPeerAllowList,
+  createReloadingTls,
+  createRequestContext,
+  type DenialRecord,
+  denialRecord,
+  enforcePeerAllowList,
+  type HealthService,
+  MTLS_SERVER_OPTIONS,
+  type ReloadingTls,
+  requireAllowedPeer,
+  ServingStatus,
+  withCors,
+} from "../../src/server/index.js";
+import { NotesService } from "../gen/demo/v1/notes_pb.js";
+import { type DevPki, GATEWAY_SPIFFE } from "../pki.js";
+import { createNotesService } from "./notes-service.js";
+
+/** The API audience the demo IdP puts in access tokens. */
+export const API_AUDIENCE = "https://api.grpc-web-oidc.local";
+
+/** Per-message and header limits of both listeners. */
+export const LIMITS = {
+  /** Largest request message, bytes. */
+  readMaxBytes: 64 * 1024,
+  /** Largest response message, bytes. */
+  writeMaxBytes: 4 * 1024 * 1024,
+  /** Largest header list (HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE), bytes. */
+  maxHeaderListSize: 32 * 1024,
+  /** Concurrent streams per HTTP/2 connection. */
+  maxConcurrentStreams: 100,
+  /** Longest client deadline accepted, ms (a longer `grpc-timeout` is INVALID_ARGUMENT). */
+  maxTimeoutMs: 15 * 60_000,
+  /** Idle HTTP/2 sessions are closed after this many ms. */
+  idleTimeoutMs: 5 * 60_000,
+  /** TLS handshakes must finish within this many ms. */
+  handshakeTimeoutMs: 10_000,
+} as const;
+
+export interface BackendOptions {
+  /** Development PKI (`ensureDevPki()`): mesh CA + backend cert for mTLS, localhost cert for the dev listener. */
+  pki: DevPki;
+  /** Expected token issuer. Example: `idp.issuer`. */
+  issuer: string;
+  /** The IdP's JWKS URL (https, served with `pki.localhost`, trusted via `pki.ca`). */
+  jwksUri: string;
+  /** Expected token audience. @default API_AUDIENCE */
+  audience?: string;
+  /** mTLS gRPC port. @default 0 (ephemeral) */
+  mtlsPort?: number;
+  /** gRPC-Web development port. @default 0 (ephemeral) */
+  webPort?: number;
+  /** Address both listeners bind to. @default "127.0.0.1" */
+  host?: string;
+  /** Origins allowed to call the dev listener (CORS). Example: `["https://localhost:5173"]`. */
+  allowedOrigins: string[];
+  /** Peer identities admitted on the mTLS listener. @default [GATEWAY_SPIFFE] */
+  allowedPeers?: string[];
+  /** Receives every log record (denials, reloads); they are also kept in `Backend.logs`. */
+  log?: (record: object) => void;
+  /**
+   * Required `typ` header of access tokens (RFC 9068), which keeps ID tokens and other
+   * JWTs from the same issuer out. `null` disables the check (IdPs that emit `JWT`).
+   * @default "at+jwt"
+   */
+  tokenType?: string | null;
+  /** Seconds of clock skew tolerated on exp/nbf. @default 30 */
+  clockToleranceSeconds?: number;
+  /** Reload certificates when their files change. @default true */
+  reloadTls?: boolean;
+}
+
+export interface Backend {
+  /** Bound mTLS port. */
+  mtlsPort: number;
+  /** Bound gRPC-Web dev port. */
+  webPort: number;
+  /** Every log record so far (the last 5,000). Never contains a token. */
+  logs: object[];
+  /** Serving status switch of the health service. */
+  health: HealthService;
+  /** The access policy in force (from the proto). */
+  policy: AccessPolicy;
+  /** Re-reads certificate files now (what the file watcher does on change). */
+  reloadTls(): void;
+  /** Stops both listeners, ending open streams. */
+  close(): Promise<void>;
+}
+
+const MAX_LOGS = 5000;
+
+/** Starts both listeners; resolves once they are bound. Throws on a bad policy or options. */
+export async function startBackend(o: BackendOptions): Promise<Backend> {
+  const logs: object[] = [];
+  const log = (record: object) => {
+    logs.push(record);
+    if (logs.length > MAX_LOGS) logs.splice(0, logs.length - MAX_LOGS);
+    try {
+      o.log?.(record);
+    } catch {
+      // A failing sink must not break requests.
+    }
+  };
+  const onDenied = (record: DenialRecord) => log(record);
+  const host = o.host ?? "127.0.0.1";
+
+  // Fails startup on an access option that names nothing valid.
+  const policy = buildAccessPolicy([NotesService, Health]);
+  const verifier = createJwtVerifier({
+    issuer: o.issuer,
+    audience: o.audience ?? API_AUDIENCE,
+    jwksUri: o.jwksUri,
+    jwksCa: readFileSync(o.pki.ca.cert),
+    clockToleranceSeconds: o.clockToleranceSeconds ?? 30,
+    ...(o.tokenType === null ? {} : { typ: o.tokenType ?? "at+jwt" }),
+  });
+  const peers = createPeerAllowList(o.allowedPeers ?? [GATEWAY_SPIFFE]);
+  const health = createHealthService({
+    initial: { "": ServingStatus.SERVING, [NotesService.typeName]: ServingStatus.SERVING },
+  });
+  const notes = createNotesService();
+  const shutdown = new AbortController();
+  const interceptors = [
+    createAuthnInterceptor({ verifier, policy, onDenied }),
+    createAccessInterceptor({ policy, onDenied }),
+  ];
+  const routes = (router: ConnectRouter) => {
+    router.service(NotesService, notes);
+    router.service(Health, health.implementation);
+  };
+  const common = {
+    routes,
+    interceptors,
+    readMaxBytes: LIMITS.readMaxBytes,
+    writeMaxBytes: LIMITS.writeMaxBytes,
+    maxTimeoutMs: LIMITS.maxTimeoutMs,
+    shutdownSignal: shutdown.signal,
+  };
+  const http2Limits: SecureServerOptions = {
+    settings: {
+      maxHeaderListSize: LIMITS.maxHeaderListSize,
+      maxConcurrentStreams: LIMITS.maxConcurrentStreams,
+    },
+    maxSessionMemory: 10,
+    handshakeTimeout: LIMITS.handshakeTimeoutMs,
+  };
+  const tlsContext = { minVersion: "TLSv1.2" } as const;
+
+  const reloaders: ReloadingTls[] = [];
+  const reloader = (listener: string, files: { cert: string; key: string; ca?: string }) => {
+    const r = createReloadingTls({
+      files,
+      contextOptions: tlsContext,
+      onReload: (info) =>
+        log({ time: new Date().toISOString(), event: "tls-reloaded", listener, ...info }),
+      onError: (err) =>
+        log({
+          time: new Date().toISOString(),
+          event: "tls-reload-failed",
+          listener,
+          error: err.message,
+        }),
+    });
+    reloaders.push(r);
+    return r;
+  };
+
+  // Listener 1: mTLS, gRPC only.
+  const mtlsTls = reloader("mtls", {
+    cert: o.pki.backend.cert,
+    key: o.pki.backend.key,
+    ca: o.pki.meshCa.cert,
+  });
+  const mtls = createSecureServer(
+    { ...http2Limits, ...MTLS_SERVER_OPTIONS, ALPNProtocols: ["h2"], ...mtlsTls.current() },
+    requireAllowedPeer(
+      connectNodeAdapter({
+        ...common,
+        grpc: true,
+        grpcWeb: false,
+        connect: false,
+        contextValues: createRequestContext({ peers }),
+      }),
+      peers,
+    ),
+  );
+  enforcePeerAllowList(mtls, { peers, onDenied });
+  mtls.on("tlsClientError", (err: Error & { code?: string }, socket) => {
+    onDenied(
+      denialRecord({
+        layer: "tls",
+        method: "",
+        peer: `${socket.remoteAddress ?? ""}:${socket.remotePort ?? 0}`,
+        reason: "handshake-failed",
+        code: err.code ?? "connection-closed",
+      }),
+    );
+  });
+
+  // Listener 2: gRPC-Web/gRPC/Connect with CORS. Development only.
+  const webTls = reloader("web", { cert: o.pki.localhost.cert, key: o.pki.localhost.key });
+  const web = createSecureServer(
+    { ...http2Limits, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], ...webTls.current() },
+    withCors(connectNodeAdapter({ ...common, contextValues: createRequestContext() }), {
+      allowedOrigins: o.allowedOrigins,
+    }),
+  );
+
+  const sessions = new Set<Http2Session>();
+  for (const server of [mtls, web]) {
+    server.setTimeout(LIMITS.idleTimeoutMs);
+    server.on("session", (s: Http2Session) => {
+      sessions.add(s);
+      s.on("error", () => {});
+      s.on("close", () => sessions.delete(s));
+    });
+    server.on("sessionError", () => {});
+  }
+  mtlsTls.attach(mtls);
+  webTls.attach(web);
+  // Without file watching, `Backend.reloadTls()` still applies changes on demand.
+  if (o.reloadTls === false) for (const r of reloaders) r.close();
+
+  try {
+    await listen(mtls, o.mtlsPort ?? 0, host);
+    await listen(web, o.webPort ?? 0, host);
+  } catch (err) {
+    for (const r of reloaders) r.close();
+    mtls.close();
+    web.close();
+    throw err;
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    mtlsPort: (mtls.address() as AddressInfo).port,
+    webPort: (web.address() as AddressInfo).port,
+    logs,
+    health,
+    policy,
+    reloadTls() {
+      for (const r of reloaders) r.reload();
+    },
+    close() {
+      closed ??= (async () => {
+        health.shutdown();
+        shutdown.abort();
+        for (const r of reloaders) r.close();
+        const done = Promise.all([mtls, web].map((s) => new Promise((res) => s.close(res))));
+        for (const s of sessions) s.close();
+        const timer = setTimeout(() => {
+          for (const s of sessions) s.destroy();
+        }, 2000);
+        await done;
+        clearTimeout(timer);
+      })();
+      return closed;
+    },
+  };
+}
+
+function listen(server: Http2SecureServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,181 @@
+/**
+ * The auth interceptor: a Bearer token on every call, refresh before expiry (through the
+ * token source), and one retry after `UNAUTHENTICATED`.
+ */
+
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type Interceptor,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import { SessionEndedError, TokenRefreshError } from "./errors.js";
+import type { TokenSource } from "./token-source.js";
+
+/** Options of {@link authInterceptor}. */
+export interface AuthInterceptorOptions {
+  /**
+   * Retry once after the server answers `UNAUTHENTICATED` (unary calls, and server streams
+   * that failed before their first message), with a forced refresh unless the token already
+   * changed since the call began. `PERMISSION_DENIED` is never retried. Default: true.
+   *
+   * @example
+   * authInterceptor(tokens, { retryUnauthenticated: false })
+   */
+  retryUnauthenticated?: boolean;
+  /**
+   * Called when a call is retried, with the method path (`/pkg.Service/Method`). The retry is
+   * also published to the token source's subscribers as `{ type: "retry" }`. Default: none.
+   *
+   * @example
+   * authInterceptor(tokens, { onRetry: (method) => console.debug("retry", method) })
+   */
+  onRetry?: (method: string) => void;
+}
+
+const headerTimeout = "grpc-timeout";
+
+/** Parse a `grpc-timeout` header value to milliseconds. */
+export function parseGrpcTimeout(value: string | null): number | undefined {
+  const m = value?.match(/^(\d{1,8})([HMSmun])$/);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit: Record<string, number> = {
+    H: 3_600_000,
+    M: 60_000,
+    S: 1_000,
+    m: 1,
+    u: 1e-3,
+    n: 1e-6,
+  };
+  return n * (unit[m[2]!] ?? 1);
+}
+
+/** The code and the retry decision for a failed attempt. */
+function isUnauthenticated(err: unknown): boolean {
+  return err instanceof ConnectError && err.code === Code.Unauthenticated;
+}
+
+/** Turn token source failures into ConnectErrors that a client call can throw. */
+function tokenError(err: unknown): unknown {
+  if (err instanceof SessionEndedError) {
+    return new ConnectError(err.message, Code.Unauthenticated, undefined, undefined, err);
+  }
+  if (err instanceof TokenRefreshError) {
+    return new ConnectError(err.message, Code.Unavailable, undefined, undefined, err);
+  }
+  return err;
+}
+
+async function token(tokens: TokenSource, forceRefresh: boolean, signal: AbortSignal) {
+  try {
+    return await tokens.getToken({ forceRefresh, signal });
+  } catch (err) {
+    throw tokenError(err);
+  }
+}
+
+/** A fresh single-use request iterable that yields `first` once. */
+async function* once<T>(first: T): AsyncIterable<T> {
+  yield first;
+}
+
+/**
+ * Create the auth interceptor. `interceptors[0]` is the outermost layer, so put this one last
+ * when you add it to your own transport.
+ *
+ * @example
+ * createGrpcWebTransport({ baseUrl, interceptors: [logger, authInterceptor(tokens)] });
+ */
+export function authInterceptor(
+  tokens: TokenSource,
+  options: AuthInterceptorOptions = {},
+): Interceptor {
+  const retry = options.retryUnauthenticated ?? true;
+  return (next) => async (req) => {
+    const started = Date.now();
+    const budgetMs = parseGrpcTimeout(req.header.get(headerTimeout));
+    const method = `/${req.service.typeName}/${req.method.name}`;
+    const used = await token(tokens, false, req.signal);
+    req.header.set("authorization", `Bearer ${used}`);
+
+    // Decide whether to retry and with which token; undefined means "do not retry".
+    const retryToken = async (err: unknown): Promise<string | undefined> => {
+      if (!retry || !isUnauthenticated(err) || req.signal.aborted) return undefined;
+      let fresh = await token(tokens, false, req.signal);
+      if (fresh === used) fresh = await token(tokens, true, req.signal);
+      if (fresh === used) return undefined; // a retry with the rejected token cannot succeed
+      if (budgetMs !== undefined) {
+        const left = Math.floor(budgetMs - (Date.now() - started));
+        if (left <= 0) {
+          throw new ConnectError("deadline exceeded before retry", Code.DeadlineExceeded);
+        }
+        req.header.set(headerTimeout, `${left}m`);
+      }
+      req.header.set("authorization", `Bearer ${fresh}`);
+      tokens.notify?.({ type: "retry", method });
+      options.onRetry?.(method);
+      return fresh;
+    };
+
+    if (!req.stream) {
+      const unary = req as UnaryRequest;
+      try {
+        return await next(unary);
+      } catch (err) {
+        if ((await retryToken(err)) === undefined) throw err;
+        return await next(unary);
+      }
+    }
+
+    const stream = req as StreamRequest;
+    if (stream.method.methodKind !== "server_streaming") return await next(stream);
+    // The request iterable is single-use: capture the one message for a possible replay.
+    const r = await stream.message[Symbol.asyncIterator]().next();
+    if (r.done) throw new ConnectError("missing request message", Code.Internal);
+    const first = r.value as MessageShape<DescMessage>;
+    const attempt = () => next({ ...stream, message: once(first) });
+    try {
+      return await peekFirst(await attempt());
+    } catch (err) {
+      if ((await retryToken(err)) === undefined) throw err;
+      return await peekFirst(await attempt());
+    }
+  };
+}
+
+/**
+ * Wait for the first message (or the end) of a server stream, so that an error that arrives
+ * before any message - in the headers or in the body's trailer - rejects here, where the call
+ * can still be replayed. Errors after the first message surface while iterating, as usual.
+ */
+async function peekFirst(
+  res: StreamResponse | UnaryResponse,
+): Promise<StreamResponse | UnaryResponse> {
+  if (!res.stream) return res;
+  const it = res.message[Symbol.asyncIterator]();
+  const head = await it.next();
+  async function* rest() {
+    if (head.done) return;
+    let done = false;
+    try {
+      yield head.value;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) {
+          done = true;
+          return;
+        }
+        yield r.value;
+      }
+    } finally {
+      // The consumer stopped early: cancel the underlying response stream.
+      if (!done) await it.return?.();
+    }
+  }
+  return { ...res, message: rest() };
+}

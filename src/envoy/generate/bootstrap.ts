@@ -1,0 +1,424 @@
+/**
+ * Builds the static v3 Bootstrap (and the SDS secret resources it points at)
+ * from a GatewayModel and an access policy, as plain objects in proto3 JSON
+ * field names. Current, non-deprecated fields only.
+ */
+import { posix } from "node:path";
+import { type AccessPolicy, HEALTH_PATHS, HEALTH_SERVICE } from "../../access/index.js";
+import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_FILTER, httpFilters } from "./filters.js";
+import { type JsonObject, seconds, typed } from "./json.js";
+import type { GatewayModel } from "./model.js";
+
+/** Cluster names in the generated config. */
+export const BACKEND_CLUSTER = "backend";
+export const JWKS_CLUSTER = "jwks";
+
+/** SDS secrets: resource name → file name inside `sds.dir`. */
+export const SDS_SECRETS = {
+  server_cert: "server-cert.yaml",
+  upstream_client_cert: "upstream-client-cert.yaml",
+  upstream_ca: "upstream-ca.yaml",
+  jwks_ca: "jwks-ca.yaml",
+} as const;
+export type SdsSecretName = keyof typeof SDS_SECRETS;
+
+const TLS = "envoy.transport_sockets.tls";
+const TLS_TYPES = "envoy.extensions.transport_sockets.tls.v3";
+const TLS_PARAMS = {
+  tls_minimum_protocol_version: "TLSv1_2",
+  tls_maximum_protocol_version: "TLSv1_3",
+};
+
+/** The Bootstrap for `model`, with RBAC and routes from `policy`. */
+export function buildBootstrap(model: GatewayModel, policy: AccessPolicy): JsonObject {
+  const listeners: JsonObject[] = [httpsListener(model, policy)];
+  if (model.probe) listeners.push(probeListener(model));
+  return {
+    node: { id: model.name, cluster: model.name },
+    admin: {
+      address: { socket_address: { address: model.admin.address, port_value: model.admin.port } },
+    },
+    static_resources: {
+      listeners,
+      clusters: [backendCluster(model), jwksCluster(model)],
+    },
+    overload_manager: overloadManager(model),
+  };
+}
+
+/** The SDS files: file name → one `Secret` resource each (a DiscoveryResponse-shaped document). */
+export function buildSdsResources(model: GatewayModel): Record<string, JsonObject> {
+  const secret = (name: SdsSecretName, body: JsonObject): [string, JsonObject] => [
+    SDS_SECRETS[name],
+    { resources: [typed(`${TLS_TYPES}.Secret`, { name, ...body })] },
+  ];
+  const cert = (c: { certificate: string; key: string }): JsonObject => ({
+    tls_certificate: {
+      certificate_chain: { filename: c.certificate },
+      private_key: { filename: c.key },
+      // cert-manager / kubelet swap the `..data` symlink in this folder: a move here reloads.
+      watched_directory: { path: posix.dirname(c.certificate) },
+    },
+  });
+  const ca = (file: string): JsonObject => ({
+    validation_context: {
+      trusted_ca: { filename: file },
+      watched_directory: { path: posix.dirname(file) },
+    },
+  });
+  return Object.fromEntries([
+    secret("server_cert", cert(model.listener.tls)),
+    secret("upstream_client_cert", cert(model.upstream.clientCertificate)),
+    secret("upstream_ca", ca(model.upstream.ca)),
+    secret("jwks_ca", ca(model.jwt.jwksCa)),
+  ]);
+}
+
+function sdsRef(model: GatewayModel, name: SdsSecretName): JsonObject {
+  return {
+    name,
+    sds_config: {
+      path_config_source: {
+        path: posix.join(model.sds.dir, SDS_SECRETS[name]),
+        watched_directory: { path: model.sds.dir },
+      },
+      resource_api_version: "V3",
+    },
+  };
+}
+
+function downstreamTls(model: GatewayModel, alpn: readonly string[]): JsonObject {
+  return {
+    name: TLS,
+    typed_config: typed(`${TLS_TYPES}.DownstreamTlsContext`, {
+      common_tls_context: {
+        tls_params: TLS_PARAMS,
+        alpn_protocols: [...alpn],
+        tls_certificate_sds_secret_configs: [sdsRef(model, "server_cert")],
+      },
+    }),
+  };
+}
+
+function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
+  const { listener, limits } = model;
+  const hcm = typed(
+    "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+    {
+      stat_prefix: "ingress_https",
+      codec_type: "AUTO",
+      // Edge hardening (Envoy's edge best practices and the path-normalisation CVEs).
+      use_remote_address: true,
+      normalize_path: true,
+      merge_slashes: true,
+      // gRPC method paths never contain escaped slashes; one that does is an attack.
+      path_with_escaped_slashes_action: "REJECT_REQUEST",
+      strip_any_host_port: true,
+      max_request_headers_kb: limits.maxRequestHeadersKb,
+      request_headers_timeout: seconds(limits.requestHeadersTimeoutSeconds),
+      stream_idle_timeout: seconds(limits.streamIdleTimeoutSeconds),
+      common_http_protocol_options: {
+        idle_timeout: seconds(limits.connectionIdleTimeoutSeconds),
+        headers_with_underscores_action: "REJECT_REQUEST",
+      },
+      http2_protocol_options: {
+        max_concurrent_streams: limits.maxConcurrentStreams,
+        initial_stream_window_size: 65536,
+        initial_connection_window_size: 1048576,
+      },
+      access_log: [accessLog()],
+      route_config: routeConfig(model, policy),
+      http_filters: httpFilters({ model, policy, jwksCluster: JWKS_CLUSTER }),
+    },
+  );
+  return {
+    name: "https",
+    address: { socket_address: { address: listener.address, port_value: listener.port } },
+    per_connection_buffer_limit_bytes: limits.perConnectionBufferBytes,
+    filter_chains: [
+      {
+        transport_socket: downstreamTls(model, ["h2", "http/1.1"]),
+        filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }],
+      },
+    ],
+  };
+}
+
+/** Stdout JSON access log. Never logs the authorization header, and logs paths without the query. */
+function accessLog(): JsonObject {
+  return {
+    name: "envoy.access_loggers.stdout",
+    typed_config: typed("envoy.extensions.access_loggers.stream.v3.StdoutAccessLog", {
+      log_format: {
+        json_format: {
+          time: "%START_TIME%",
+          method: "%REQ(:METHOD)%",
+          path: "%REQ_WITHOUT_QUERY(:PATH)%",
+          protocol: "%PROTOCOL%",
+          status: "%RESPONSE_CODE%",
+          grpc_status: "%GRPC_STATUS%",
+          flags: "%RESPONSE_FLAGS%",
+          details: "%RESPONSE_CODE_DETAILS%",
+          duration_ms: "%DURATION%",
+          upstream: "%UPSTREAM_HOST%",
+          client: "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
+          origin: "%REQ(ORIGIN)%",
+          request_id: "%REQ(X-REQUEST-ID)%",
+        },
+        formatters: [
+          {
+            name: "envoy.formatter.req_without_query",
+            typed_config: typed("envoy.extensions.formatter.req_without_query.v3.ReqWithoutQuery"),
+          },
+        ],
+      },
+    }),
+  };
+}
+
+function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
+  const upstream = {
+    cluster: BACKEND_CLUSTER,
+    // The default 15 s route timeout would cut server streams; the client's
+    // grpc-timeout (capped) bounds each call instead.
+    timeout: "0s",
+    max_stream_duration: { grpc_timeout_header_max: seconds(model.limits.maxGrpcTimeoutSeconds) },
+  };
+  const healthPaths = policy.methods
+    .filter((m) => m.source === "health" && (HEALTH_PATHS as readonly string[]).includes(m.path))
+    .map((m) => m.path);
+  const services = [...new Set(policy.methods.map((m) => m.service))].filter(
+    (s) => s !== HEALTH_SERVICE,
+  );
+  return {
+    name: "grpc_web",
+    virtual_hosts: [
+      {
+        name: "api",
+        domains: [...model.listener.hostnames],
+        routes: [
+          ...healthPaths.map((path) => ({ match: { path }, route: upstream })),
+          ...services.map((s) => ({ match: { prefix: `/${s}/` }, route: upstream })),
+        ],
+        typed_per_filter_config: {
+          [CORS_FILTER]: typed("envoy.extensions.filters.http.cors.v3.CorsPolicy", {
+            allow_origin_string_match: model.cors.allowedOrigins.map((exact) => ({ exact })),
+            allow_methods: "POST, OPTIONS",
+            allow_headers: [
+              ...CORS_ALLOW_HEADERS,
+              ...(model.cors.allowConnectProtocol ? ["connect-protocol-version"] : []),
+            ].join(", "),
+            expose_headers: CORS_EXPOSE_HEADERS.join(", "),
+            max_age: String(model.cors.maxAgeSeconds),
+            allow_credentials: false,
+            forward_not_matching_preflights: false,
+          }),
+        },
+      },
+    ],
+  };
+}
+
+/** TLS listener for Kubernetes probes: `/ready` (503 unless the backend passes gRPC health checks), `/livez`. */
+function probeListener(model: GatewayModel): JsonObject {
+  const probe = model.probe;
+  if (!probe) throw new Error("no probe listener configured");
+  const hcm = typed(
+    "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+    {
+      stat_prefix: "probe",
+      codec_type: "AUTO",
+      use_remote_address: true,
+      normalize_path: true,
+      merge_slashes: true,
+      path_with_escaped_slashes_action: "REJECT_REQUEST",
+      request_headers_timeout: "5s",
+      common_http_protocol_options: { headers_with_underscores_action: "REJECT_REQUEST" },
+      route_config: {
+        name: "probe",
+        virtual_hosts: [
+          {
+            name: "probe",
+            domains: ["*"],
+            routes: [
+              {
+                match: { path: "/livez" },
+                direct_response: { status: 200, body: { inline_string: "live\n" } },
+              },
+              { match: { prefix: "/" }, direct_response: { status: 404 } },
+            ],
+          },
+        ],
+      },
+      http_filters: [
+        {
+          name: "envoy.filters.http.health_check",
+          typed_config: typed("envoy.extensions.filters.http.health_check.v3.HealthCheck", {
+            pass_through_mode: false,
+            headers: [{ name: ":path", string_match: { exact: "/ready" } }],
+            cluster_min_healthy_percentages: { [BACKEND_CLUSTER]: { value: 100 } },
+          }),
+        },
+        {
+          name: "envoy.filters.http.router",
+          typed_config: typed("envoy.extensions.filters.http.router.v3.Router"),
+        },
+      ],
+    },
+  );
+  return {
+    name: "probe",
+    address: { socket_address: { address: probe.address, port_value: probe.port } },
+    per_connection_buffer_limit_bytes: model.limits.perConnectionBufferBytes,
+    filter_chains: [
+      {
+        transport_socket: downstreamTls(model, ["http/1.1"]),
+        filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }],
+      },
+    ],
+  };
+}
+
+function endpoint(name: string, address: string, port: number): JsonObject {
+  return {
+    cluster_name: name,
+    endpoints: [
+      {
+        lb_endpoints: [
+          { endpoint: { address: { socket_address: { address, port_value: port } } } },
+        ],
+      },
+    ],
+  };
+}
+
+function isIpAddress(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(":");
+}
+
+function backendCluster(model: GatewayModel): JsonObject {
+  const up = model.upstream;
+  const sanType = up.san.includes("://") ? "URI" : "DNS";
+  return {
+    name: BACKEND_CLUSTER,
+    type: isIpAddress(up.address) ? "STATIC" : "STRICT_DNS",
+    ...(isIpAddress(up.address) ? {} : { dns_lookup_family: "V4_PREFERRED" }),
+    connect_timeout: seconds(up.connectTimeoutSeconds),
+    per_connection_buffer_limit_bytes: model.limits.perConnectionBufferBytes,
+    load_assignment: endpoint(BACKEND_CLUSTER, up.address, up.port),
+    typed_extension_protocol_options: {
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": typed(
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        {
+          explicit_http_config: {
+            http2_protocol_options: { max_concurrent_streams: model.limits.maxConcurrentStreams },
+          },
+          common_http_protocol_options: { idle_timeout: "300s" },
+        },
+      ),
+    },
+    transport_socket: {
+      name: TLS,
+      typed_config: typed(`${TLS_TYPES}.UpstreamTlsContext`, {
+        sni: up.sni,
+        common_tls_context: {
+          tls_params: TLS_PARAMS,
+          // grpc-go >= 1.67 refuses TLS connections without ALPN h2.
+          alpn_protocols: ["h2"],
+          tls_certificate_sds_secret_configs: [sdsRef(model, "upstream_client_cert")],
+          combined_validation_context: {
+            default_validation_context: {
+              match_typed_subject_alt_names: [{ san_type: sanType, matcher: { exact: up.san } }],
+            },
+            validation_context_sds_secret_config: sdsRef(model, "upstream_ca"),
+          },
+        },
+      }),
+    },
+    health_checks: [
+      {
+        timeout: "2s",
+        interval: "5s",
+        no_traffic_interval: "5s",
+        unhealthy_threshold: 2,
+        healthy_threshold: 1,
+        grpc_health_check: { authority: up.sni },
+      },
+    ],
+    circuit_breakers: {
+      thresholds: [
+        {
+          priority: "DEFAULT",
+          max_connections: model.limits.circuitBreaker.maxConnections,
+          max_pending_requests: model.limits.circuitBreaker.maxPendingRequests,
+          max_requests: model.limits.circuitBreaker.maxRequests,
+          max_retries: 3,
+        },
+      ],
+    },
+    upstream_connection_options: { tcp_keepalive: {} },
+  };
+}
+
+function jwksCluster(model: GatewayModel): JsonObject {
+  const url = new URL(model.jwt.jwksUri);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const port = url.port ? Number(url.port) : 443;
+  const ip = isIpAddress(host);
+  return {
+    name: JWKS_CLUSTER,
+    type: ip ? "STATIC" : "LOGICAL_DNS",
+    ...(ip ? {} : { dns_lookup_family: "V4_PREFERRED" }),
+    connect_timeout: "5s",
+    load_assignment: endpoint(JWKS_CLUSTER, host, port),
+    transport_socket: {
+      name: TLS,
+      typed_config: typed(`${TLS_TYPES}.UpstreamTlsContext`, {
+        ...(ip ? {} : { sni: host }),
+        common_tls_context: {
+          tls_params: TLS_PARAMS,
+          combined_validation_context: {
+            default_validation_context: {
+              match_typed_subject_alt_names: [
+                { san_type: ip ? "IP_ADDRESS" : "DNS", matcher: { exact: host } },
+              ],
+            },
+            validation_context_sds_secret_config: sdsRef(model, "jwks_ca"),
+          },
+        },
+      }),
+    },
+  };
+}
+
+function overloadManager(model: GatewayModel): JsonObject {
+  const heap = "envoy.resource_monitors.fixed_heap";
+  return {
+    refresh_interval: "0.25s",
+    resource_monitors: [
+      {
+        name: heap,
+        typed_config: typed("envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig", {
+          max_heap_size_bytes: model.limits.maxHeapBytes,
+        }),
+      },
+      {
+        name: "envoy.resource_monitors.global_downstream_max_connections",
+        typed_config: typed(
+          "envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig",
+          { max_active_downstream_connections: model.limits.maxDownstreamConnections },
+        ),
+      },
+    ],
+    actions: [
+      {
+        name: "envoy.overload_actions.shrink_heap",
+        triggers: [{ name: heap, threshold: { value: 0.95 } }],
+      },
+      {
+        name: "envoy.overload_actions.stop_accepting_requests",
+        triggers: [{ name: heap, threshold: { value: 0.98 } }],
+      },
+    ],
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The HTTP filter chain: one fixed order, in one table, each entry with the
+ * reason it sits where it does (the Envoy Gateway pattern,
+ * internal/xds/translator/httpfilters.go). Nothing else in the generator
+ * decides order.
+ */
+import type { AccessPolicy } from "../../access/index.js";
+import { type JsonObject, seconds, typed } from "./json.js";
+import type { GatewayModel } from "./model.js";
+import { JWT_FILTER, JWT_PAYLOAD_KEY, rbacFilterConfig } from "./rbac.js";
+
+/** What a filter's config is built from. */
+export interface FilterContext {
+  readonly model: GatewayModel;
+  readonly policy: AccessPolicy;
+  /** Name of the cluster that serves the JWKS. */
+  readonly jwksCluster: string;
+}
+
+/** One row of the filter-order table. */
+export interface FilterSpec {
+  /** Envoy filter name (also the `typed_per_filter_config` key). */
+  readonly name: string;
+  /** Why it sits at this position. */
+  readonly why: string;
+  /** False: left out of the chain for this model. */
+  readonly enabled: (ctx: FilterContext) => boolean;
+  readonly config: (ctx: FilterContext) => JsonObject;
+}
+
+/** Provider name in jwt_authn. */
+export const JWT_PROVIDER = "oidc";
+export const CORS_FILTER = "envoy.filters.http.cors";
+
+/** gRPC-Web request headers the browser sends (connect-es, grpc-web), plus the token. */
+export const CORS_ALLOW_HEADERS = [
+  "content-type",
+  "x-grpc-web",
+  "x-user-agent",
+  "grpc-timeout",
+  "authorization",
+] as const;
+/** Response headers the browser must be able to read: status on trailers-only replies. */
+export const CORS_EXPOSE_HEADERS = [
+  "grpc-status",
+  "grpc-message",
+  "grpc-status-details-bin",
+] as const;
+
+const always = () => true;
+
+/** The chain, in order. */
+export const HTTP_FILTERS: readonly FilterSpec[] = [
+  {
+    name: CORS_FILTER,
+    why:
+      "first: preflights are answered before any auth (browsers never send credentials on a preflight), " +
+      "and as the outermost encoder it adds CORS headers to every reply, local ones included, so the browser can read grpc-status",
+    enabled: always,
+    config: () => typed("envoy.extensions.filters.http.cors.v3.Cors"),
+  },
+  {
+    name: "envoy.filters.http.grpc_web",
+    why:
+      "second: translates gRPC-Web to gRPC before any filter can answer locally, so jwt_authn, rbac and rate-limit " +
+      "denials leave as gRPC-Web status (grpc-status 16, 7, 14 in the headers, readable by every gRPC-Web client) " +
+      "instead of a text/plain 401/403; the auth filters only read headers and the path, which translation keeps. " +
+      "(Envoy Gateway puts it next to the router, where local replies of earlier filters never pass its encoder.)",
+    enabled: always,
+    config: () => typed("envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"),
+  },
+  {
+    name: JWT_FILTER,
+    why: "verifies the bearer token before anything reads claims; writes the payload to metadata for rbac",
+    enabled: always,
+    config: jwtAuthnConfig,
+  },
+  {
+    name: "envoy.filters.http.rbac",
+    why: "per-method authorization from the proto options, on the claims jwt_authn just verified; default deny",
+    enabled: always,
+    config: (ctx) =>
+      rbacFilterConfig(ctx.policy, {
+        issuer: ctx.model.jwt.issuer,
+        scopeClaim: ctx.model.jwt.scopeClaim,
+        rolesClaim: ctx.model.jwt.rolesClaim,
+      }),
+  },
+  {
+    name: "envoy.filters.http.local_ratelimit",
+    why:
+      "after auth, so rejected callers cannot spend the budget of authorized ones; " +
+      "filter_enabled and filter_enforced both at 100% (either alone is a no-op)",
+    enabled: (ctx) => ctx.model.rateLimit !== undefined,
+    config: localRateLimitConfig,
+  },
+  {
+    name: "envoy.filters.http.router",
+    why: "terminal filter: forwards to the upstream cluster; must be last",
+    enabled: always,
+    config: () =>
+      typed("envoy.extensions.filters.http.router.v3.Router", { suppress_envoy_headers: true }),
+  },
+];
+
+/** The `http_filters` list of the connection manager. */
+export function httpFilters(ctx: FilterContext): JsonObject[] {
+  return HTTP_FILTERS.filter((f) => f.enabled(ctx)).map((f) => ({
+    name: f.name,
+    typed_config: f.config(ctx),
+  }));
+}
+
+function jwtAuthnConfig(ctx: FilterContext): JsonObject {
+  const { jwt } = ctx.model;
+  // Public methods (health first) are exempt: a rule without `requires` skips verification.
+  const exempt = ctx.policy.methods.filter((m) => m.rule?.kind === "public").map((m) => m.path);
+  return typed("envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication", {
+    providers: {
+      [JWT_PROVIDER]: {
+        issuer: jwt.issuer,
+        audiences: [...jwt.audiences],
+        // Only the Authorization header: setting from_headers also turns off the
+        // default `access_token` query parameter.
+        from_headers: [{ name: "authorization", value_prefix: "Bearer " }],
+        require_expiration: true,
+        clock_skew_seconds: jwt.clockSkewSeconds,
+        remote_jwks: {
+          http_uri: { uri: jwt.jwksUri, cluster: ctx.jwksCluster, timeout: "5s" },
+          cache_duration: seconds(jwt.jwksCacheSeconds),
+          async_fetch: { failed_refetch_duration: "1s" },
+          retry_policy: { num_retries: 3 },
+        },
+        // The backend verifies the token again, so it must reach it.
+        forward: true,
+        payload_in_metadata: JWT_PAYLOAD_KEY,
+        normalize_payload_in_metadata: { space_delimited_claims: [jwt.scopeClaim] },
+      },
+    },
+    rules: [
+      ...exempt.map((path) => ({ match: { path } })),
+      // Catch-all: in Envoy a request that matches no rule passes unverified.
+      { match: { prefix: "/" }, requires: { provider_name: JWT_PROVIDER } },
+    ],
+    bypass_cors_preflight: true,
+  });
+}
+
+function localRateLimitConfig(ctx: FilterContext): JsonObject {
+  const rl = ctx.model.rateLimit;
+  if (!rl) throw new Error("rate limit filter enabled without a rate limit");
+  const full = { default_value: { numerator: 100, denominator: "HUNDRED" } };
+  return typed("envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", {
+    stat_prefix: "gateway_rate_limit",
+    token_bucket: {
+      max_tokens: rl.maxTokens,
+      tokens_per_fill: rl.tokensPerFill,
+      fill_interval: seconds(rl.fillIntervalSeconds),
+    },
+    filter_enabled: { runtime_key: "gateway_rate_limit_enabled", ...full },
+    filter_enforced: { runtime_key: "gateway_rate_limit_enforced", ...full },
+  });
+}

@@ -1,0 +1,29 @@
+export {
+  BACKEND_CLUSTER,
+  buildBootstrap,
+  buildSdsResources,
+  JWKS_CLUSTER,
+  SDS_SECRETS,
+  type SdsSecretName,
+} from "./bootstrap.js";
+export { loadServices, ProtoImageError, runGenerate } from "./cli.js";
+export {
+  emitYaml,
+  type GatewayBundle,
+  GENERATED_HEADER,
+  type GenerateOptions,
+  generateGateway,
+} from "./emit.js";
+export {
+  CORS_ALLOW_HEADERS,
+  CORS_EXPOSE_HEADERS,
+  type FilterContext,
+  type FilterSpec,
+  HTTP_FILTERS,
+  httpFilters,
+  JWT_PROVIDER,
+} from "./filters.js";
+export type { Json, JsonObject } from "./json.js";
+export { GatewayConfigError, loadGatewayFile, originProblem, parseGateway } from "./load.js";
+export type * from "./model.js";
+export { rbacFilterConfig } from "./rbac.js";

@@ -1,0 +1,482 @@
+/**
+ * Reads `gateway.yaml` into a GatewayModel. Strict: unknown keys, wrong types
+ * and unsafe values fail with a GatewayConfigError that names FILE:LINE:COL,
+ * the field path (e.g. `upstream.san`) and why.
+ */
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import type { CertificateFiles, GatewayModel, LimitsModel, RateLimitModel } from "./model.js";
+
+/** A bad `gateway.yaml`: where, which field, and why. */
+export class GatewayConfigError extends Error {
+  override name = "GatewayConfigError";
+  constructor(
+    /** The file read (as given). */
+    readonly file: string,
+    /** 1-based line, 0 when unknown. */
+    readonly line: number,
+    /** 1-based column, 0 when unknown. */
+    readonly col: number,
+    /** Dotted field path, e.g. `upstream.san`; empty for the whole document. */
+    readonly field: string,
+    /** Why the value is rejected. */
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}:${col} ${field || "(document)"}: ${reason}`);
+  }
+}
+
+type Path = readonly (string | number)[];
+
+/** Reads and parses a gateway file. Throws GatewayConfigError. */
+export function loadGatewayFile(file: string): GatewayModel {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new GatewayConfigError(file, 0, 0, "", `cannot read: ${(err as Error).message}`);
+  }
+  return parseGateway(text, file);
+}
+
+/** Parses gateway YAML text. `file` only labels errors. Throws GatewayConfigError. */
+export function parseGateway(text: string, file = "gateway.yaml"): GatewayModel {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e ? lc.linePos(e.pos[0]) : { line: 0, col: 0 };
+    throw new GatewayConfigError(file, pos.line, pos.col, "", `YAML: ${e?.code ?? "syntax error"}`);
+  }
+  const r = new Reader(file, doc.contents as Node | null, lc);
+  return r.gateway();
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const HOSTNAME =
+  /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const SCOPE_CLAIM = /^[A-Za-z0-9_.:-]+$/;
+
+class Reader {
+  constructor(
+    private readonly file: string,
+    private readonly root: Node | null,
+    private readonly lc: LineCounter,
+  ) {}
+
+  // --- sections -----------------------------------------------------------
+
+  gateway(): GatewayModel {
+    this.object(
+      [],
+      [
+        "name",
+        "listener",
+        "admin",
+        "probe",
+        "cors",
+        "jwt",
+        "upstream",
+        "sds",
+        "limits",
+        "rateLimit",
+      ],
+    );
+    const name = this.str(["name"], {
+      default: "grpc-web-oidc-gateway",
+      pattern: /^[a-z0-9][a-z0-9._-]*$/i,
+    });
+    this.object(["listener"], ["address", "port", "hostnames", "tls"], true);
+    this.object(["listener", "tls"], ["certificate", "key"], true);
+    const listener = {
+      address: this.ip(["listener", "address"], "0.0.0.0"),
+      port: this.port(["listener", "port"], 8443),
+      hostnames: this.hostnames(["listener", "hostnames"]),
+      tls: this.certFiles(["listener", "tls"]),
+    };
+    this.object(["admin"], ["address", "port"]);
+    const adminAddress = this.ip(["admin", "address"], "127.0.0.1");
+    if (!isLoopback(adminAddress)) {
+      this.fail(
+        ["admin", "address"],
+        "the admin interface must listen on a loopback address (127.0.0.1 or ::1)",
+      );
+    }
+    const admin = { address: adminAddress, port: this.port(["admin", "port"], 9901) };
+    let probe: GatewayModel["probe"];
+    if (this.has(["probe"])) {
+      this.object(["probe"], ["address", "port"]);
+      probe = {
+        address: this.ip(["probe", "address"], "0.0.0.0"),
+        port: this.port(["probe", "port"], 19001),
+      };
+    }
+    this.object(["cors"], ["allowedOrigins", "maxAge", "allowConnectProtocol"], true);
+    const cors = {
+      allowedOrigins: this.origins(["cors", "allowedOrigins"]),
+      maxAgeSeconds: this.duration(["cors", "maxAge"], 7200, 0, 86400),
+      allowConnectProtocol: this.bool(["cors", "allowConnectProtocol"], false),
+    };
+    this.object(
+      ["jwt"],
+      [
+        "issuer",
+        "audiences",
+        "jwksUri",
+        "jwksCa",
+        "jwksCacheDuration",
+        "scopeClaim",
+        "rolesClaim",
+        "clockSkew",
+      ],
+      true,
+    );
+    const jwt = {
+      issuer: this.httpsUrl(["jwt", "issuer"]),
+      audiences: this.strList(["jwt", "audiences"], true),
+      jwksUri: this.httpsUrl(["jwt", "jwksUri"]),
+      jwksCa: this.absPath(["jwt", "jwksCa"]),
+      jwksCacheSeconds: this.duration(["jwt", "jwksCacheDuration"], 300, 1, 86400),
+      scopeClaim: this.str(["jwt", "scopeClaim"], { default: "scope", pattern: SCOPE_CLAIM }),
+      rolesClaim: this.str(["jwt", "rolesClaim"], { default: "roles", pattern: SCOPE_CLAIM }),
+      clockSkewSeconds: this.duration(["jwt", "clockSkew"], 30, 0, 300),
+    };
+    this.object(
+      ["upstream"],
+      ["address", "port", "san", "sni", "ca", "clientCertificate", "connectTimeout"],
+      true,
+    );
+    this.object(["upstream", "clientCertificate"], ["certificate", "key"], true);
+    const upstreamAddress = this.str(["upstream", "address"], { pattern: /^[A-Za-z0-9.:-]+$/ });
+    if (!isIP(upstreamAddress) && !HOSTNAME.test(upstreamAddress)) {
+      this.fail(["upstream", "address"], "must be a host name or an IP address");
+    }
+    const upstream = {
+      address: upstreamAddress,
+      port: this.port(["upstream", "port"]),
+      san: this.san(["upstream", "san"]),
+      sni: this.str(["upstream", "sni"], { default: isIP(upstreamAddress) ? "" : upstreamAddress }),
+      ca: this.absPath(["upstream", "ca"]),
+      clientCertificate: this.certFiles(["upstream", "clientCertificate"]),
+      connectTimeoutSeconds: this.duration(["upstream", "connectTimeout"], 5, 0.001, 60),
+    };
+    if (upstream.sni === "") {
+      this.fail(
+        ["upstream", "sni"],
+        "required when upstream.address is an IP (SNI must be a host name)",
+        ["upstream"],
+      );
+    }
+    if (upstream.sni !== "" && (isIP(upstream.sni) || !HOSTNAME.test(upstream.sni))) {
+      this.fail(["upstream", "sni"], "must be a DNS host name");
+    }
+    this.object(["sds"], ["dir"]);
+    const sds = { dir: this.absPath(["sds", "dir"], "/etc/envoy/sds") };
+    return {
+      name,
+      listener,
+      admin,
+      probe,
+      cors,
+      jwt,
+      upstream,
+      sds,
+      limits: this.limits(),
+      rateLimit: this.rateLimit(),
+    };
+  }
+
+  limits(): LimitsModel {
+    const p = "limits";
+    this.object(
+      [p],
+      [
+        "maxRequestHeadersKb",
+        "perConnectionBufferBytes",
+        "requestHeadersTimeout",
+        "streamIdleTimeout",
+        "connectionIdleTimeout",
+        "maxGrpcTimeout",
+        "maxConcurrentStreams",
+        "maxHeapBytes",
+        "maxDownstreamConnections",
+        "circuitBreaker",
+      ],
+    );
+    this.object([p, "circuitBreaker"], ["maxConnections", "maxPendingRequests", "maxRequests"]);
+    return {
+      maxRequestHeadersKb: this.int([p, "maxRequestHeadersKb"], 60, 1, 8192),
+      perConnectionBufferBytes: this.int(
+        [p, "perConnectionBufferBytes"],
+        32768,
+        1024,
+        16 * 1024 * 1024,
+      ),
+      requestHeadersTimeoutSeconds: this.duration([p, "requestHeadersTimeout"], 10, 1, 600),
+      streamIdleTimeoutSeconds: this.duration([p, "streamIdleTimeout"], 300, 1, 86400),
+      connectionIdleTimeoutSeconds: this.duration([p, "connectionIdleTimeout"], 3600, 1, 86400),
+      maxGrpcTimeoutSeconds: this.duration([p, "maxGrpcTimeout"], 3600, 1, 86400),
+      maxConcurrentStreams: this.int([p, "maxConcurrentStreams"], 100, 1, 2147483647),
+      maxHeapBytes: this.int(
+        [p, "maxHeapBytes"],
+        1073741824,
+        16 * 1024 * 1024,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      maxDownstreamConnections: this.int([p, "maxDownstreamConnections"], 10000, 1, 10_000_000),
+      circuitBreaker: {
+        maxConnections: this.int([p, "circuitBreaker", "maxConnections"], 1024, 1, 1_000_000),
+        maxPendingRequests: this.int(
+          [p, "circuitBreaker", "maxPendingRequests"],
+          1024,
+          1,
+          1_000_000,
+        ),
+        maxRequests: this.int([p, "circuitBreaker", "maxRequests"], 1024, 1, 1_000_000),
+      },
+    };
+  }
+
+  rateLimit(): RateLimitModel | undefined {
+    if (!this.has(["rateLimit"])) return undefined;
+    this.object(["rateLimit"], ["maxTokens", "tokensPerFill", "fillInterval"], true);
+    return {
+      maxTokens: this.int(["rateLimit", "maxTokens"], undefined, 1, 4294967295),
+      tokensPerFill: this.int(["rateLimit", "tokensPerFill"], undefined, 1, 4294967295),
+      fillIntervalSeconds: this.duration(["rateLimit", "fillInterval"], 1, 0.05, 86400),
+    };
+  }
+
+  // --- field readers ------------------------------------------------------
+
+  private certFiles(path: Path): CertificateFiles {
+    return {
+      certificate: this.absPath([...path, "certificate"]),
+      key: this.absPath([...path, "key"]),
+    };
+  }
+
+  private hostnames(path: Path): string[] {
+    if (!this.has(path)) return ["*"];
+    const list = this.strList(path, true);
+    list.forEach((h, i) => {
+      if (h !== "*" && !HOSTNAME.test(h))
+        this.fail([...path, i], `${JSON.stringify(h)} is not a host name`);
+    });
+    return list;
+  }
+
+  private origins(path: Path): string[] {
+    const list = this.strList(path, true);
+    list.forEach((o, i) => {
+      const why = originProblem(o);
+      if (why) this.fail([...path, i], why);
+    });
+    return list;
+  }
+
+  private san(path: Path): string {
+    const v = this.str(path);
+    if (v.includes("://")) {
+      if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s*]+$/i.test(v))
+        this.fail(path, "a URI SAN must be an absolute URI without wildcards");
+    } else if (!HOSTNAME.test(v) || v.startsWith("*")) {
+      this.fail(path, "must be a DNS name or a URI (e.g. a SPIFFE ID), without wildcards");
+    }
+    return v;
+  }
+
+  private httpsUrl(path: Path): string {
+    const v = this.str(path);
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      return this.fail(path, "must be an absolute URL");
+    }
+    if (url.protocol !== "https:")
+      this.fail(path, "must be an https:// URL (tokens and keys never travel in plaintext)");
+    return v;
+  }
+
+  private absPath(path: Path, def?: string): string {
+    const v = this.str(path, def === undefined ? {} : { default: def });
+    if (!v.startsWith("/"))
+      this.fail(
+        path,
+        "must be an absolute path (Envoy resolves relative paths against its working directory)",
+      );
+    if (v.includes("\n") || v.includes("\0")) this.fail(path, "must be a single-line path");
+    return v;
+  }
+
+  private ip(path: Path, def: string): string {
+    const v = this.str(path, { default: def });
+    if (!isIP(v)) this.fail(path, "must be an IP address");
+    return v;
+  }
+
+  private port(path: Path, def?: number): number {
+    return this.int(path, def, 1, 65535);
+  }
+
+  private duration(path: Path, def: number, min: number, max: number): number {
+    if (!this.has(path)) return def;
+    const raw = this.value(path);
+    let seconds: number;
+    if (typeof raw === "number") seconds = raw;
+    else if (typeof raw === "string") {
+      const m = DURATION.exec(raw);
+      if (!m?.[1] || !m[2])
+        return this.fail(path, `${JSON.stringify(raw)} is not a duration (e.g. 300s, 500ms, 5m)`);
+      const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2]] ?? 1;
+      seconds = Number(m[1]) * unit;
+    } else return this.fail(path, "must be a duration (e.g. 300s) or a number of seconds");
+    if (!(seconds >= min && seconds <= max)) this.fail(path, `must be between ${min}s and ${max}s`);
+    return Math.round(seconds * 1000) / 1000;
+  }
+
+  private int(path: Path, def: number | undefined, min: number, max: number): number {
+    if (!this.has(path)) {
+      if (def === undefined) return this.fail(path, "is required", path.slice(0, -1));
+      return def;
+    }
+    const v = this.value(path);
+    if (typeof v !== "number" || !Number.isInteger(v)) return this.fail(path, "must be an integer");
+    if (v < min || v > max) this.fail(path, `must be between ${min} and ${max}`);
+    return v;
+  }
+
+  private bool(path: Path, def: boolean): boolean {
+    if (!this.has(path)) return def;
+    const v = this.value(path);
+    if (typeof v !== "boolean") return this.fail(path, "must be true or false");
+    return v;
+  }
+
+  private str(path: Path, o: { default?: string; pattern?: RegExp } = {}): string {
+    if (!this.has(path)) {
+      if (o.default === undefined) return this.fail(path, "is required", path.slice(0, -1));
+      return o.default;
+    }
+    const v = this.value(path);
+    if (typeof v !== "string" || v.length === 0)
+      return this.fail(path, "must be a non-empty string");
+    if (o.pattern && !o.pattern.test(v))
+      this.fail(path, `${JSON.stringify(v)} does not match ${o.pattern}`);
+    return v;
+  }
+
+  private strList(path: Path, required: boolean): string[] {
+    if (!this.has(path)) {
+      if (required) return this.fail(path, "is required", path.slice(0, -1));
+      return [];
+    }
+    const node = this.node(path);
+    const v = this.value(path);
+    if (!Array.isArray(v) || !node || isScalar(node))
+      return this.fail(path, "must be a list of strings");
+    if (v.length === 0) this.fail(path, "must not be empty");
+    v.forEach((item, i) => {
+      if (typeof item !== "string" || item.length === 0)
+        this.fail([...path, i], "must be a non-empty string");
+    });
+    if (new Set(v).size !== v.length) this.fail(path, "has duplicates");
+    return v as string[];
+  }
+
+  /** Checks that `path` is a mapping with only `keys`. */
+  private object(path: Path, keys: readonly string[], required = false): void {
+    if (!this.has(path)) {
+      if (required) this.fail(path, "is required", path.slice(0, -1));
+      return;
+    }
+    const node = this.node(path);
+    if (!isMap(node)) {
+      this.fail(path, "must be a mapping");
+      return;
+    }
+    for (const item of node.items) {
+      if (!isPair(item)) continue;
+      const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+      if (!keys.includes(key)) {
+        const at =
+          item.key && typeof item.key === "object" && "range" in item.key
+            ? (item.key as Node).range
+            : undefined;
+        const pos = at ? this.lc.linePos(at[0]) : { line: 0, col: 0 };
+        throw new GatewayConfigError(
+          this.file,
+          pos.line,
+          pos.col,
+          [...path, key].join("."),
+          `unknown key (expected one of: ${keys.join(", ")})`,
+        );
+      }
+    }
+  }
+
+  // --- document access ----------------------------------------------------
+
+  private node(path: Path): Node | undefined {
+    let cur: unknown = this.root;
+    for (const part of path) {
+      if (
+        cur &&
+        typeof cur === "object" &&
+        "get" in cur &&
+        typeof (cur as { get: unknown }).get === "function"
+      ) {
+        cur = (cur as { get(k: unknown, keepScalar: boolean): unknown }).get(part, true);
+      } else return undefined;
+    }
+    return (cur ?? undefined) as Node | undefined;
+  }
+
+  private has(path: Path): boolean {
+    const n = this.node(path);
+    return n !== undefined && !(isScalar(n) && n.value === null);
+  }
+
+  private value(path: Path): unknown {
+    const n = this.node(path);
+    if (n === undefined) return undefined;
+    return isScalar(n) ? n.value : n.toJSON();
+  }
+
+  /** Throws for `path`, positioned at `at` (default: the field itself, else its nearest parent). */
+  private fail(path: Path, reason: string, at: Path = path): never {
+    let p = [...at];
+    let node = this.node(p);
+    while (!node && p.length > 0) {
+      p = p.slice(0, -1);
+      node = p.length === 0 ? (this.root ?? undefined) : this.node(p);
+    }
+    const pos = node?.range ? this.lc.linePos(node.range[0]) : { line: 1, col: 1 };
+    throw new GatewayConfigError(this.file, pos.line, pos.col, path.join("."), reason);
+  }
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === "::1" || /^127\./.test(ip);
+}
+
+/** Why `o` is not an exact browser origin, or undefined when it is one. */
+export function originProblem(o: string): string | undefined {
+  if (o.includes("*")) return `${JSON.stringify(o)}: wildcards are not allowed; list exact origins`;
+  let url: URL;
+  try {
+    url = new URL(o);
+  } catch {
+    return `${JSON.stringify(o)} is not an origin (scheme://host[:port])`;
+  }
+  if (url.origin !== o)
+    return `${JSON.stringify(o)} is not an exact origin (no path, no trailing slash; expected ${url.origin})`;
+  const loopback =
+    url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    return `${JSON.stringify(o)}: origins must be https (http only for loopback development)`;
+  }
+  return undefined;
+}

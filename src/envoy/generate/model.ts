@@ -1,0 +1,161 @@
+/**
+ * The gateway model: everything the generator needs, typed and with defaults
+ * applied. `load.ts` builds it from `gateway.yaml`; `demo/envoy.ts` builds it in
+ * code for the local stack. The generator never reads YAML itself.
+ */
+
+/** A PEM certificate and its private key, as paths inside the gateway's filesystem. */
+export interface CertificateFiles {
+  /** PEM certificate chain, e.g. `/etc/envoy/tls/server/tls.crt`. */
+  readonly certificate: string;
+  /** PEM private key, e.g. `/etc/envoy/tls/server/tls.key`. */
+  readonly key: string;
+}
+
+/** The public HTTPS listener that browsers reach. */
+export interface ListenerModel {
+  /** Bind address. @default "0.0.0.0" */
+  readonly address: string;
+  /** Bind port. @default 8443 */
+  readonly port: number;
+  /**
+   * Host names the virtual host answers for (the port is stripped first).
+   * @default ["*"]
+   * @example ["api.notes.example.com"]
+   */
+  readonly hostnames: readonly string[];
+  /** The server certificate (served through SDS, reloaded on a directory swap). */
+  readonly tls: CertificateFiles;
+}
+
+/** Envoy's admin interface; loopback only. */
+export interface AdminModel {
+  /** Must be a loopback address. @default "127.0.0.1" */
+  readonly address: string;
+  /** @default 9901 */
+  readonly port: number;
+}
+
+/** A TLS listener for Kubernetes probes (`/ready` backed by the upstream's gRPC health). */
+export interface ProbeModel {
+  /** @default "0.0.0.0" */
+  readonly address: string;
+  /** @default 19001 */
+  readonly port: number;
+}
+
+/** Browser origins allowed to call the API. */
+export interface CorsModel {
+  /**
+   * Exact origins (`scheme://host[:port]`), never a pattern.
+   * @example ["https://notes.example.com"]
+   */
+  readonly allowedOrigins: readonly string[];
+  /** Preflight cache lifetime in seconds. @default 7200 (Chromium's cap) */
+  readonly maxAgeSeconds: number;
+  /** Also allow the `connect-protocol-version` header (Connect protocol clients). @default false */
+  readonly allowConnectProtocol: boolean;
+}
+
+/** The OIDC provider whose access tokens the gateway verifies. */
+export interface JwtModel {
+  /** Expected `iss`, e.g. `https://login.example.com/`. */
+  readonly issuer: string;
+  /** Accepted `aud` values (any of). */
+  readonly audiences: readonly string[];
+  /** HTTPS URI of the JWKS. */
+  readonly jwksUri: string;
+  /** PEM CA bundle that verifies the JWKS server's certificate. */
+  readonly jwksCa: string;
+  /** How long fetched keys are cached, in seconds. @default 300 */
+  readonly jwksCacheSeconds: number;
+  /** Claim with the space-delimited scopes. @default "scope" */
+  readonly scopeClaim: string;
+  /** Claim with the roles array. @default "roles" */
+  readonly rolesClaim: string;
+  /** Allowed clock skew in seconds. @default 30 */
+  readonly clockSkewSeconds: number;
+}
+
+/** The gRPC backend, reached over mutual TLS. */
+export interface UpstreamModel {
+  /** Host name or IP of the backend. */
+  readonly address: string;
+  readonly port: number;
+  /**
+   * The SAN the backend's certificate must carry. A value with `://` is a URI SAN
+   * (SPIFFE ID), anything else a DNS SAN.
+   * @example "spiffe://notes.example.com/ns/notes/sa/notes-backend"
+   */
+  readonly san: string;
+  /** SNI sent to the backend. @default address */
+  readonly sni: string;
+  /** PEM CA bundle that verifies the backend. */
+  readonly ca: string;
+  /** The gateway's client certificate, presented to the backend. */
+  readonly clientCertificate: CertificateFiles;
+  /** TCP+TLS connect timeout, seconds. @default 5 */
+  readonly connectTimeoutSeconds: number;
+}
+
+/** Where the SDS resource files live (what `path_config_source` points at). */
+export interface SdsModel {
+  /** Directory holding `server-cert.yaml` etc. @default "/etc/envoy/sds" */
+  readonly dir: string;
+}
+
+/** Hardening limits, all with edge-proxy defaults. */
+export interface LimitsModel {
+  /** @default 60 */
+  readonly maxRequestHeadersKb: number;
+  /** Per-connection read/write buffer, bytes. @default 32768 */
+  readonly perConnectionBufferBytes: number;
+  /** @default 10 */
+  readonly requestHeadersTimeoutSeconds: number;
+  /** Idle stream timeout, seconds. @default 300 */
+  readonly streamIdleTimeoutSeconds: number;
+  /** Idle connection timeout, seconds. @default 3600 */
+  readonly connectionIdleTimeoutSeconds: number;
+  /** Cap on a client's `grpc-timeout`, seconds. @default 3600 */
+  readonly maxGrpcTimeoutSeconds: number;
+  /** @default 100 */
+  readonly maxConcurrentStreams: number;
+  /** Heap size the overload manager measures against. @default 1073741824 */
+  readonly maxHeapBytes: number;
+  /** Global downstream connection cap. @default 10000 */
+  readonly maxDownstreamConnections: number;
+  /** Upstream circuit breaker thresholds. */
+  readonly circuitBreaker: {
+    /** @default 1024 */
+    readonly maxConnections: number;
+    /** @default 1024 */
+    readonly maxPendingRequests: number;
+    /** @default 1024 */
+    readonly maxRequests: number;
+  };
+}
+
+/** A gateway-wide token bucket (local_ratelimit), always enforced when present. */
+export interface RateLimitModel {
+  readonly maxTokens: number;
+  readonly tokensPerFill: number;
+  /** Seconds between fills. */
+  readonly fillIntervalSeconds: number;
+}
+
+/** The whole gateway. */
+export interface GatewayModel {
+  /** Node id and stat prefix. @default "grpc-web-oidc-gateway" */
+  readonly name: string;
+  readonly listener: ListenerModel;
+  readonly admin: AdminModel;
+  /** Undefined: no probe listener. */
+  readonly probe: ProbeModel | undefined;
+  readonly cors: CorsModel;
+  readonly jwt: JwtModel;
+  readonly upstream: UpstreamModel;
+  readonly sds: SdsModel;
+  readonly limits: LimitsModel;
+  /** Undefined: no rate limit filter. */
+  readonly rateLimit: RateLimitModel | undefined;
+}

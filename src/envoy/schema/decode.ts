@@ -1,0 +1,602 @@
+import protobuf from "protobufjs";
+import type { Issue, Path } from "./issue.js";
+import { addOriginKey, setOrigin } from "./issue.js";
+import { checkFieldRules, checkMessageRules, isPgvDisabled } from "./pgv.js";
+import type { EnvoyApi } from "./protos.js";
+
+/** A decoded (normalised) value: proto field names, enum names, `@type` kept on `Any`. */
+export type Decoded = null | boolean | number | string | Decoded[] | { [key: string]: Decoded };
+/** A decoded message. */
+export type DecodedMessage = { [key: string]: Decoded };
+
+/** Context shared by one decode run. */
+export interface DecodeContext {
+  readonly api: EnvoyApi;
+  readonly issues: Issue[];
+  /** Called with every decoded message and its full type name (an index for later checks). */
+  readonly onMessage?: (typeName: string, msg: DecodedMessage) => void;
+}
+
+const MAX_DEPTH = 200;
+const INT32 = [-2147483648, 2147483647] as const;
+const UINT32 = [0, 4294967295] as const;
+const FLOAT_MAX = 3.4028234663852886e38;
+const DURATION = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
+const DURATION_MAX_SECONDS = 315576000000;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
+
+const WRAPPERS: Record<string, string> = {
+  "google.protobuf.DoubleValue": "double",
+  "google.protobuf.FloatValue": "float",
+  "google.protobuf.Int64Value": "int64",
+  "google.protobuf.UInt64Value": "uint64",
+  "google.protobuf.Int32Value": "int32",
+  "google.protobuf.UInt32Value": "uint32",
+  "google.protobuf.BoolValue": "bool",
+  "google.protobuf.StringValue": "string",
+  "google.protobuf.BytesValue": "bytes",
+};
+
+/** Types whose JSON form is not an object of fields (an `Any` holds them under `value`). */
+const SPECIAL_JSON = new Set([
+  ...Object.keys(WRAPPERS),
+  "google.protobuf.Duration",
+  "google.protobuf.Timestamp",
+  "google.protobuf.FieldMask",
+  "google.protobuf.Struct",
+  "google.protobuf.Value",
+  "google.protobuf.ListValue",
+  "google.protobuf.Any",
+]);
+
+const TYPED_STRUCT = new Set(["xds.type.v3.TypedStruct", "udpa.type.v1.TypedStruct"]);
+
+const fieldMaps = new WeakMap<protobuf.Type, Map<string, protobuf.Field>>();
+
+/** proto3 JSON name of a field: `json_name`, else lowerCamelCase of the proto name. */
+export function jsonName(field: protobuf.Field): string {
+  const explicit = field.options?.json_name;
+  if (typeof explicit === "string") return explicit;
+  return field.name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function fieldsByAnyName(type: protobuf.Type): Map<string, protobuf.Field> {
+  let m = fieldMaps.get(type);
+  if (!m) {
+    m = new Map();
+    for (const f of type.fieldsArray) {
+      m.set(f.name, f);
+      m.set(jsonName(f), f);
+    }
+    fieldMaps.set(type, m);
+  }
+  return m;
+}
+
+/** The full name of a reflection object without the leading dot. */
+export function fullName(o: protobuf.ReflectionObject): string {
+  return o.fullName.replace(/^\./, "");
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "string")
+    return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Parses a proto3 JSON duration ("1.5s") to seconds; undefined when malformed. */
+export function parseDuration(s: unknown): number | undefined {
+  if (typeof s !== "string") return undefined;
+  const m = DURATION.exec(s);
+  if (!m) return undefined;
+  const secs = Number(m[2]) + (m[3] ? Number(`0.${m[3]}`) : 0);
+  if (Number(m[2]) > DURATION_MAX_SECONDS) return undefined;
+  return m[1] ? -secs : secs;
+}
+
+/**
+ * Decodes `json` strictly as proto3 JSON of `type`, recursively (including
+ * every `Any`), checking PGV rules and reporting deprecated fields. Issues go
+ * to `ctx.issues`; the result is the normalised message (best effort).
+ */
+export function decodeMessage(
+  ctx: DecodeContext,
+  type: protobuf.Type,
+  json: unknown,
+  path: Path,
+  depth = 0,
+): DecodedMessage | undefined {
+  const name = fullName(type);
+  if (depth > MAX_DEPTH) {
+    err(ctx, path, "value", "schema-type", "nesting too deep");
+    return undefined;
+  }
+  if (name === "google.protobuf.Any") return decodeAny(ctx, json, path, depth);
+  if (!isObject(json)) {
+    err(ctx, path, "value", "schema-type", `expected a mapping for ${name}, got ${describe(json)}`);
+    return undefined;
+  }
+  const fields = fieldsByAnyName(type);
+  const out: DecodedMessage = {};
+  const keys = new Map<string, string>();
+  const oneofSeen = new Map<string, string>();
+  for (const [key, value] of Object.entries(json)) {
+    const field = fields.get(key);
+    if (!field) {
+      err(ctx, [...path, key], "key", "unknown-field", `unknown field "${key}" in ${name}`);
+      continue;
+    }
+    if (keys.has(field.name)) {
+      err(ctx, [...path, key], "key", "duplicate-field", `field "${field.name}" given twice`);
+      continue;
+    }
+    if (value === null && fullNameOfFieldType(field) !== "google.protobuf.Value") continue;
+    keys.set(field.name, key);
+    if (field.partOf) {
+      const other = oneofSeen.get(field.partOf.name);
+      if (other !== undefined) {
+        err(
+          ctx,
+          [...path, key],
+          "key",
+          "oneof-multiple",
+          `"${field.name}" and "${other}" are both set, but only one of oneof "${field.partOf.name}" may be`,
+        );
+      }
+      oneofSeen.set(field.partOf.name, field.name);
+    }
+    const v = decodeField(ctx, field, value, [...path, key], depth);
+    if (v !== undefined) out[field.name] = v;
+    deprecation(ctx, field, v, [...path, key]);
+  }
+  setOrigin(out, path, keys);
+  ctx.onMessage?.(name, out);
+  if (!isPgvDisabled(type)) {
+    for (const field of type.fieldsArray) {
+      // Rules of a oneof member (or proto3 `optional`) apply only when it is the one set.
+      if (field.partOf && !keys.has(field.name)) continue;
+      const fieldPath = keys.has(field.name) ? [...path, keys.get(field.name) as string] : path;
+      checkFieldRules(ctx, field, out[field.name], fieldPath, keys.has(field.name));
+    }
+    checkMessageRules(ctx, type, out, path);
+  }
+  return out;
+}
+
+function fullNameOfFieldType(field: protobuf.Field): string | undefined {
+  try {
+    field.resolve();
+  } catch {
+    return undefined;
+  }
+  return field.resolvedType ? fullName(field.resolvedType) : undefined;
+}
+
+function decodeField(
+  ctx: DecodeContext,
+  field: protobuf.Field,
+  value: unknown,
+  path: Path,
+  depth: number,
+): Decoded | undefined {
+  try {
+    field.resolve();
+  } catch {
+    err(ctx, path, "key", "schema-type", `type of field "${field.name}" is not available`);
+    return undefined;
+  }
+  if (field.map) {
+    if (!isObject(value)) {
+      err(
+        ctx,
+        path,
+        "value",
+        "schema-type",
+        `expected a mapping for "${field.name}", got ${describe(value)}`,
+      );
+      return undefined;
+    }
+    const out: { [k: string]: Decoded } = {};
+    const keys = new Map<string, string>();
+    const keyType = (field as unknown as protobuf.MapField).keyType;
+    for (const [k, v] of Object.entries(value)) {
+      if (keyType !== "string") {
+        const ok = keyType === "bool" ? k === "true" || k === "false" : /^-?\d+$/.test(k);
+        if (!ok) err(ctx, [...path, k], "key", "schema-type", `map key "${k}" is not a ${keyType}`);
+      }
+      const d = decodeSingle(ctx, field, v, [...path, k], depth);
+      if (d !== undefined) out[k] = d;
+      keys.set(k, k);
+    }
+    setOrigin(out, path, keys);
+    return out;
+  }
+  if (field.repeated) {
+    if (!Array.isArray(value)) {
+      // Envoy's JSON parser takes a single value as a one-element list.
+      ctx.issues.push({
+        path,
+        at: "value",
+        rule: "single-for-list",
+        severity: "warning",
+        message: `warning: "${field.name}" is a list; a single value is read as a one-element list`,
+      });
+      return decodeField(ctx, field, [value], path, depth);
+    }
+    const out: Decoded[] = [];
+    value.forEach((item, i) => {
+      if (item === null) {
+        err(
+          ctx,
+          [...path, i],
+          "value",
+          "schema-type",
+          `null is not allowed in list "${field.name}"`,
+        );
+        return;
+      }
+      const d = decodeSingle(ctx, field, item, [...path, i], depth);
+      if (d !== undefined) out.push(d);
+    });
+    setOrigin(out, path, new Map());
+    return out;
+  }
+  return decodeSingle(ctx, field, value, path, depth);
+}
+
+function decodeSingle(
+  ctx: DecodeContext,
+  field: protobuf.Field,
+  value: unknown,
+  path: Path,
+  depth: number,
+): Decoded | undefined {
+  const rt = field.resolvedType;
+  if (rt instanceof protobuf.Enum) return decodeEnum(ctx, rt, value, path);
+  if (rt instanceof protobuf.Type) return decodeTyped(ctx, rt, value, path, depth + 1);
+  return decodeScalar(ctx, field.type, value, path);
+}
+
+/** Decodes a value of message type `type`, including the well-known types' special JSON forms. */
+function decodeTyped(
+  ctx: DecodeContext,
+  type: protobuf.Type,
+  value: unknown,
+  path: Path,
+  depth: number,
+): Decoded | undefined {
+  const name = fullName(type);
+  const wrapped = WRAPPERS[name];
+  if (wrapped) return decodeScalar(ctx, wrapped, value, path);
+  switch (name) {
+    case "google.protobuf.Duration":
+      if (parseDuration(value) === undefined) {
+        err(
+          ctx,
+          path,
+          "value",
+          "bad-duration",
+          `expected a duration such as "1.5s", got ${describe(value)}`,
+        );
+        return undefined;
+      }
+      return value as string;
+    case "google.protobuf.Timestamp":
+      if (typeof value !== "string" || !TIMESTAMP.test(value)) {
+        err(
+          ctx,
+          path,
+          "value",
+          "schema-type",
+          `expected an RFC 3339 timestamp, got ${describe(value)}`,
+        );
+        return undefined;
+      }
+      return value;
+    case "google.protobuf.FieldMask":
+      if (typeof value !== "string") {
+        err(
+          ctx,
+          path,
+          "value",
+          "schema-type",
+          `expected a field mask string, got ${describe(value)}`,
+        );
+        return undefined;
+      }
+      return value;
+    case "google.protobuf.Struct":
+      if (!isObject(value)) {
+        err(ctx, path, "value", "schema-type", `expected a mapping, got ${describe(value)}`);
+        return undefined;
+      }
+      return value as Decoded;
+    case "google.protobuf.ListValue":
+      if (!Array.isArray(value)) {
+        err(ctx, path, "value", "schema-type", `expected a list, got ${describe(value)}`);
+        return undefined;
+      }
+      return value as Decoded;
+    case "google.protobuf.Value":
+      return value as Decoded;
+    case "google.protobuf.Empty":
+      if (!isObject(value) || Object.keys(value).length > 0) {
+        err(ctx, path, "value", "schema-type", "expected an empty mapping {}");
+        return undefined;
+      }
+      return {};
+    default:
+      return decodeMessage(ctx, type, value, path, depth);
+  }
+}
+
+function decodeAny(
+  ctx: DecodeContext,
+  json: unknown,
+  path: Path,
+  depth: number,
+): DecodedMessage | undefined {
+  if (!isObject(json)) {
+    err(
+      ctx,
+      path,
+      "value",
+      "schema-type",
+      `expected a mapping with "@type", got ${describe(json)}`,
+    );
+    return undefined;
+  }
+  const url = json["@type"];
+  if (url === undefined) {
+    if (Object.keys(json).length === 0) return {};
+    err(ctx, path, "key", "bad-type-url", `"@type" is missing in an Any`);
+    return undefined;
+  }
+  if (typeof url !== "string" || !url.includes("/")) {
+    err(
+      ctx,
+      [...path, "@type"],
+      "value",
+      "bad-type-url",
+      `"@type" must be a type URL such as "type.googleapis.com/pkg.Msg"`,
+    );
+    return undefined;
+  }
+  const typeName = url.slice(url.lastIndexOf("/") + 1);
+  const type = ctx.api.lookupType(typeName);
+  if (!type) {
+    err(
+      ctx,
+      [...path, "@type"],
+      "value",
+      "bad-type-url",
+      `unresolvable "@type" ${JSON.stringify(url)}: no such message in the Envoy API`,
+    );
+    return undefined;
+  }
+  const { "@type": _t, ...rest } = json;
+  let inner: Decoded | undefined;
+  if (SPECIAL_JSON.has(typeName)) {
+    const extra = Object.keys(rest).filter((k) => k !== "value");
+    for (const k of extra)
+      err(
+        ctx,
+        [...path, k],
+        "key",
+        "unknown-field",
+        `unknown field "${k}" in an Any holding ${typeName} (use "value")`,
+      );
+    inner = decodeTyped(ctx, type, rest.value, [...path, "value"], depth + 1);
+    const out: DecodedMessage = { "@type": url };
+    if (inner !== undefined) out.value = inner;
+    setOrigin(
+      out,
+      path,
+      new Map([
+        ["@type", "@type"],
+        ["value", "value"],
+      ]),
+    );
+    return out;
+  }
+  const msg = decodeMessage(ctx, type, rest, path, depth + 1);
+  if (!msg) return undefined;
+  // The same object the type index holds, so lint rules can reach it either way.
+  msg["@type"] = url;
+  addOriginKey(msg, "@type", "@type");
+  const out = msg;
+  if (TYPED_STRUCT.has(typeName)) decodeTypedStruct(ctx, msg, path, depth);
+  return out;
+}
+
+/** A TypedStruct's `value` is the JSON of the message named by its `type_url`: check that too. */
+function decodeTypedStruct(
+  ctx: DecodeContext,
+  msg: DecodedMessage,
+  path: Path,
+  depth: number,
+): void {
+  const url = msg.type_url;
+  if (typeof url !== "string") return;
+  const type = ctx.api.lookupType(url.slice(url.lastIndexOf("/") + 1));
+  if (!type) {
+    err(
+      ctx,
+      [...path, "type_url"],
+      "value",
+      "bad-type-url",
+      `unresolvable type_url ${JSON.stringify(url)}`,
+    );
+    return;
+  }
+  decodeMessage(ctx, type, msg.value ?? {}, [...path, "value"], depth + 1);
+}
+
+function decodeEnum(
+  ctx: DecodeContext,
+  e: protobuf.Enum,
+  value: unknown,
+  path: Path,
+): Decoded | undefined {
+  if (typeof value === "string") {
+    if (!(value in e.values)) {
+      err(
+        ctx,
+        path,
+        "value",
+        "bad-enum",
+        `${JSON.stringify(value)} is not a value of ${fullName(e)} (one of ${Object.keys(e.values).join(", ")})`,
+      );
+      return undefined;
+    }
+    enumDeprecation(ctx, e, value, path);
+    return value;
+  }
+  if (
+    typeof value === "number" &&
+    Number.isInteger(value) &&
+    value >= INT32[0] &&
+    value <= INT32[1]
+  ) {
+    const name = e.valuesById[value];
+    if (name) enumDeprecation(ctx, e, name, path);
+    return name ?? value;
+  }
+  err(ctx, path, "value", "bad-enum", `expected a ${fullName(e)} name, got ${describe(value)}`);
+  return undefined;
+}
+
+function decodeScalar(
+  ctx: DecodeContext,
+  type: string,
+  value: unknown,
+  path: Path,
+): Decoded | undefined {
+  const bad = (what: string) => {
+    err(ctx, path, "value", "schema-type", `expected ${what}, got ${describe(value)}`);
+    return undefined;
+  };
+  switch (type) {
+    case "string":
+      return typeof value === "string" ? value : bad("a string");
+    case "bool":
+      return typeof value === "boolean" ? value : bad("true or false");
+    case "bytes":
+      return typeof value === "string" && BASE64.test(value) ? value : bad("base64 bytes");
+    case "double":
+    case "float": {
+      let n: number;
+      if (typeof value === "number") n = value;
+      else if (
+        typeof value === "string" &&
+        /^(-?Infinity|NaN|-?\d+(\.\d*)?([eE][+-]?\d+)?)$/.test(value)
+      )
+        n = Number(value);
+      else return bad("a number");
+      if (type === "float" && Number.isFinite(n) && Math.abs(n) > FLOAT_MAX)
+        return bad("a float in range");
+      return n;
+    }
+    case "int32":
+    case "sint32":
+    case "sfixed32":
+      return integer(value, INT32[0], INT32[1]) ?? bad("a 32-bit integer");
+    case "uint32":
+    case "fixed32":
+      return integer(value, UINT32[0], UINT32[1]) ?? bad("an unsigned 32-bit integer");
+    case "int64":
+    case "sint64":
+    case "sfixed64":
+      return integer(value, -(2 ** 63), 2 ** 63 - 1) ?? bad("a 64-bit integer");
+    case "uint64":
+    case "fixed64":
+      return integer(value, 0, 2 ** 64 - 1) ?? bad("an unsigned 64-bit integer");
+    default:
+      return bad(type);
+  }
+}
+
+function integer(value: unknown, min: number, max: number): number | undefined {
+  let n: number;
+  if (typeof value === "number") n = value;
+  else if (typeof value === "string" && /^-?\d+$/.test(value)) n = Number(value);
+  else return undefined;
+  if (!Number.isInteger(n) || n < min || n > max) return undefined;
+  return n;
+}
+
+function isDefault(v: Decoded | undefined): boolean {
+  return (
+    v === undefined || v === 0 || v === "" || v === false || (Array.isArray(v) && v.length === 0)
+  );
+}
+
+function deprecation(
+  ctx: DecodeContext,
+  field: protobuf.Field,
+  v: Decoded | undefined,
+  path: Path,
+): void {
+  if (isDefault(v)) return;
+  const o = field.options;
+  if (!o) return;
+  const owner = fullName(field.parent as protobuf.Type);
+  if (o["(envoy.annotations.disallowed_by_default)"] === true) {
+    err(
+      ctx,
+      path,
+      "key",
+      "disallowed-field",
+      `${owner}.${field.name} is deprecated and disallowed by default`,
+    );
+  } else if (o.deprecated === true) {
+    ctx.issues.push({
+      path,
+      at: "key",
+      rule: "deprecated-field",
+      severity: "warning",
+      message: `warning: ${owner}.${field.name} is deprecated`,
+    });
+  }
+}
+
+function enumDeprecation(ctx: DecodeContext, e: protobuf.Enum, name: string, path: Path): void {
+  const o = e.valuesOptions?.[name];
+  if (!o) return;
+  if (o["(envoy.annotations.disallowed_by_default_enum)"] === true) {
+    err(
+      ctx,
+      path,
+      "value",
+      "disallowed-field",
+      `${fullName(e)}.${name} is deprecated and disallowed by default`,
+    );
+  } else if (o.deprecated === true) {
+    ctx.issues.push({
+      path,
+      at: "value",
+      rule: "deprecated-field",
+      severity: "warning",
+      message: `warning: ${fullName(e)}.${name} is deprecated`,
+    });
+  }
+}
+
+/** Records an error issue. */
+export function err(
+  ctx: DecodeContext,
+  path: Path,
+  at: "key" | "value",
+  rule: string,
+  message: string,
+): void {
+  ctx.issues.push({ path, at, rule, severity: "error", message });
+}

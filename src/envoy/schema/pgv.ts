@@ -1,0 +1,471 @@
+import { isIP } from "node:net";
+import protobuf from "protobufjs";
+import type { DecodeContext, Decoded, DecodedMessage } from "./decode.js";
+import { err, fullName, parseDuration } from "./decode.js";
+import type { Path } from "./issue.js";
+
+/**
+ * protoc-gen-validate (`validate.rules`) as Envoy enforces it when it loads a
+ * config. Rules are read from the protos' field options (protobufjs keeps
+ * them as parsed objects). The shipped validate.proto lacks
+ * `StringRules.ignore_empty`, but option values are not checked against it,
+ * so it is honoured here like the other keys.
+ *
+ * Scalars are checked even when unset (proto3 default), as PGV does; message
+ * rules only when set, except `required`.
+ */
+type Rules = Record<string, unknown>;
+
+const rulesCache = new WeakMap<protobuf.Field, Rules | null>();
+
+function merge(into: Rules, from: Rules): Rules {
+  for (const [k, v] of Object.entries(from)) {
+    const cur = into[k];
+    if (isRec(cur) && isRec(v)) merge(cur, v);
+    else into[k] = v;
+  }
+  return into;
+}
+
+function isRec(v: unknown): v is Rules {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The field's `(validate.rules)`, merged from all its option statements. */
+export function fieldRules(field: protobuf.Field): Rules | null {
+  let r = rulesCache.get(field);
+  if (r === undefined) {
+    r = null;
+    for (const o of field.parsedOptions ?? []) {
+      const v = (o as Rules)["(validate.rules)"];
+      if (isRec(v)) r = merge(r ?? {}, structuredClone(v));
+    }
+    rulesCache.set(field, r);
+  }
+  return r;
+}
+
+/** `option (validate.disabled) = true` / `(validate.ignored)` on the message. */
+export function isPgvDisabled(type: protobuf.Type): boolean {
+  const o = type.options;
+  return o?.["(validate.disabled)"] === true || o?.["(validate.ignored)"] === true;
+}
+
+/** Oneofs marked `(validate.required)` must have one member set. */
+export function checkMessageRules(
+  ctx: DecodeContext,
+  type: protobuf.Type,
+  msg: DecodedMessage,
+  path: Path,
+): void {
+  for (const oneof of type.oneofsArray) {
+    if (oneof.options?.["(validate.required)"] !== true) continue;
+    if (!oneof.fieldsArray.some((f) => msg[f.name] !== undefined)) {
+      err(
+        ctx,
+        path,
+        "key",
+        "pgv-oneof-required",
+        `${fullName(type)} needs one of: ${oneof.fieldsArray.map((f) => f.name).join(", ")}`,
+      );
+    }
+  }
+}
+
+/** Checks one field of a decoded message against its rules. */
+export function checkFieldRules(
+  ctx: DecodeContext,
+  field: protobuf.Field,
+  value: Decoded | undefined,
+  path: Path,
+  present: boolean,
+): void {
+  const rules = fieldRules(field);
+  if (!rules) return;
+  const at = present ? "value" : "key";
+  const where = `${fullName(field.parent as protobuf.Type)}.${field.name}`;
+  const fail = (kind: string, msg: string, p: Path = path) =>
+    err(ctx, p, present ? at : "key", `pgv-${kind}`, `${where}: ${msg}`);
+
+  const msgRules = rules.message;
+  if (isRec(msgRules) && msgRules.required === true && value === undefined) {
+    fail("required", "is required");
+  }
+  if (field.map) {
+    const m = (value ?? {}) as Record<string, Decoded>;
+    checkMap(rules.map, m, path, fail, ctx, field);
+    return;
+  }
+  if (field.repeated) {
+    const arr = (value ?? []) as Decoded[];
+    checkRepeated(rules.repeated, arr, path, fail, ctx, field);
+    return;
+  }
+  checkSingle(rules, field, value, fail);
+}
+
+type Fail = (kind: string, msg: string, p?: Path) => void;
+
+function checkSingle(
+  rules: Rules,
+  field: protobuf.Field,
+  value: Decoded | undefined,
+  fail: Fail,
+): void {
+  const rt = field.resolvedType;
+  const typeName = rt ? fullName(rt) : field.type;
+  for (const [kind, r] of Object.entries(rules)) {
+    if (!isRec(r)) continue;
+    switch (kind) {
+      case "string":
+        if (value === undefined && typeName !== "string") break; // unset StringValue
+        checkString(r, typeof value === "string" ? value : "", fail);
+        break;
+      case "bytes":
+        if (value === undefined && typeName !== "bytes") break;
+        checkBytes(r, typeof value === "string" ? value : "", fail);
+        break;
+      case "bool":
+        if (r.const !== undefined && value !== undefined && value !== r.const)
+          fail("bool", `must be ${String(r.const)}`);
+        break;
+      case "enum":
+        checkEnum(r, rt instanceof protobuf.Enum ? rt : undefined, value, fail);
+        break;
+      case "duration":
+        checkDuration(r, value, fail);
+        break;
+      case "any":
+        checkAny(r, value, fail);
+        break;
+      case "timestamp":
+        if (r.required === true && value === undefined) fail("timestamp", "is required");
+        break;
+      case "message":
+      case "repeated":
+      case "map":
+        break;
+      default:
+        if (NUMERIC.has(kind)) {
+          // Wrapper types are checked only when set; plain scalars always.
+          if (value === undefined && rt) break;
+          const n = typeof value === "number" ? value : 0;
+          checkNumber(kind, r, n, fail);
+        }
+    }
+  }
+}
+
+const NUMERIC = new Set([
+  "float",
+  "double",
+  "int32",
+  "int64",
+  "uint32",
+  "uint64",
+  "sint32",
+  "sint64",
+  "fixed32",
+  "fixed64",
+  "sfixed32",
+  "sfixed64",
+]);
+
+function num(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  if (typeof v === "string" && v !== "" && !Number.isNaN(Number(v))) return Number(v);
+  return undefined;
+}
+
+function checkNumber(_kind: string, r: Rules, n: number, fail: Fail): void {
+  const k = "number";
+  const cst = num(r.const);
+  if (cst !== undefined && n !== cst) fail(k, `must equal ${cst}, got ${n}`);
+  const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(num);
+  const inList = list(r.in);
+  if (inList.length > 0 && !inList.includes(n))
+    fail(k, `must be one of ${inList.join(", ")}, got ${n}`);
+  if (list(r.not_in).includes(n)) fail(k, `must not be ${n}`);
+  const bounds = rangeCheck(n, num(r.gt), num(r.gte), num(r.lt), num(r.lte));
+  if (bounds) fail(k, `${bounds}, got ${n}`);
+}
+
+/** PGV range semantics, including exclusive ranges when lower > upper. Returns why it fails. */
+function rangeCheck(
+  n: number,
+  gt: number | undefined,
+  gte: number | undefined,
+  lt: number | undefined,
+  lte: number | undefined,
+): string | undefined {
+  const lo = gt ?? gte;
+  const hi = lt ?? lte;
+  const aboveLo = gt !== undefined ? n > gt : gte !== undefined ? n >= gte : true;
+  const belowHi = lt !== undefined ? n < lt : lte !== undefined ? n <= lte : true;
+  const loText = gt !== undefined ? `> ${gt}` : `>= ${gte}`;
+  const hiText = lt !== undefined ? `< ${lt}` : `<= ${lte}`;
+  if (lo !== undefined && hi !== undefined) {
+    if (hi >= lo) return aboveLo && belowHi ? undefined : `must be ${loText} and ${hiText}`;
+    return aboveLo || belowHi ? undefined : `must be ${hiText} or ${loText}`;
+  }
+  if (lo !== undefined && !aboveLo) return `must be ${loText}`;
+  if (hi !== undefined && !belowHi) return `must be ${hiText}`;
+  return undefined;
+}
+
+const HEADER_NAME_STRICT = /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/;
+
+/**
+ * PGV's KnownRegex header checks: strict values refuse control characters
+ * except tab; non-strict names and values refuse only NUL, LF and CR.
+ */
+function headerCharsOk(s: string, strict: boolean): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const bad = strict
+      ? c <= 0x08 || (c >= 0x0a && c <= 0x1f) || c === 0x7f
+      : c === 0 || c === 0x0a || c === 0x0d;
+    if (bad) return false;
+  }
+  return true;
+}
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const regexCache = new Map<string, RegExp | null>();
+
+function compile(pattern: string): RegExp | null {
+  let re = regexCache.get(pattern);
+  if (re === undefined) {
+    let src = pattern;
+    let flags = "u";
+    if (src.startsWith("(?i)")) {
+      src = src.slice(4);
+      flags += "i";
+    }
+    try {
+      re = new RegExp(src, flags);
+    } catch {
+      try {
+        re = new RegExp(src);
+      } catch {
+        re = null;
+      }
+    }
+    regexCache.set(pattern, re);
+  }
+  return re;
+}
+
+function isHostname(s: string): boolean {
+  const h = s.endsWith(".") ? s.slice(0, -1) : s;
+  if (h.length === 0 || h.length > 253) return false;
+  return h
+    .split(".")
+    .every(
+      (l) => l.length > 0 && l.length <= 63 && /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(l),
+    );
+}
+
+function checkString(r: Rules, s: string, fail: Fail): void {
+  if (r.ignore_empty === true && s === "") return;
+  const chars = [...s].length;
+  const bytes = Buffer.byteLength(s, "utf8");
+  const q = JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
+  const n = (k: string) => num(r[k]);
+  if (r.const !== undefined && s !== r.const) fail("string", `must be ${JSON.stringify(r.const)}`);
+  if (n("len") !== undefined && chars !== n("len"))
+    fail("string", `must be ${n("len")} characters`);
+  if (n("min_len") !== undefined && chars < (n("min_len") as number))
+    fail("string", `must be at least ${n("min_len")} characters, got ${q}`);
+  if (n("max_len") !== undefined && chars > (n("max_len") as number))
+    fail("string", `must be at most ${n("max_len")} characters`);
+  if (n("len_bytes") !== undefined && bytes !== n("len_bytes"))
+    fail("string", `must be ${n("len_bytes")} bytes`);
+  if (n("min_bytes") !== undefined && bytes < (n("min_bytes") as number))
+    fail("string", `must be at least ${n("min_bytes")} bytes, got ${q}`);
+  if (n("max_bytes") !== undefined && bytes > (n("max_bytes") as number))
+    fail("string", `must be at most ${n("max_bytes")} bytes`);
+  if (typeof r.pattern === "string") {
+    const re = compile(r.pattern);
+    if (re && !re.test(s)) fail("string", `${q} does not match ${r.pattern}`);
+  }
+  if (typeof r.prefix === "string" && !s.startsWith(r.prefix))
+    fail("string", `must start with ${JSON.stringify(r.prefix)}`);
+  if (typeof r.suffix === "string" && !s.endsWith(r.suffix))
+    fail("string", `must end with ${JSON.stringify(r.suffix)}`);
+  if (typeof r.contains === "string" && !s.includes(r.contains))
+    fail("string", `must contain ${JSON.stringify(r.contains)}`);
+  if (typeof r.not_contains === "string" && s.includes(r.not_contains))
+    fail("string", `must not contain ${JSON.stringify(r.not_contains)}`);
+  const inList = Array.isArray(r.in) ? r.in : r.in !== undefined ? [r.in] : [];
+  if (inList.length > 0 && !inList.includes(s))
+    fail("string", `must be one of ${inList.join(", ")}`);
+  const notIn = Array.isArray(r.not_in) ? r.not_in : r.not_in !== undefined ? [r.not_in] : [];
+  if (notIn.includes(s)) fail("string", `must not be ${q}`);
+  if (r.hostname === true && !isHostname(s)) fail("string", `${q} is not a valid hostname`);
+  if (r.ip === true && isIP(s) === 0) fail("string", `${q} is not an IP address`);
+  if (r.ipv4 === true && isIP(s) !== 4) fail("string", `${q} is not an IPv4 address`);
+  if (r.ipv6 === true && isIP(s) !== 6) fail("string", `${q} is not an IPv6 address`);
+  if (r.address === true && isIP(s) === 0 && !isHostname(s))
+    fail("string", `${q} is not a hostname or IP address`);
+  if (r.email === true && !/^[^@\s]+@[^@\s]+$/.test(s))
+    fail("string", `${q} is not an email address`);
+  if (r.uuid === true && !UUID.test(s)) fail("string", `${q} is not a UUID`);
+  if (r.uri === true && !/^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s]*$/.test(s))
+    fail("string", `${q} is not an absolute URI`);
+  if (r.uri_ref === true && /\s/.test(s)) fail("string", `${q} is not a URI reference`);
+  const known = r.well_known_regex;
+  if (known === "HTTP_HEADER_NAME" || known === "HTTP_HEADER_VALUE" || known === 1 || known === 2) {
+    const isName = known === "HTTP_HEADER_NAME" || known === 1;
+    const strict = r.strict !== false;
+    const ok = strict && isName ? HEADER_NAME_STRICT.test(s) : headerCharsOk(s, strict);
+    if (!ok) fail("string", `${q} is not a valid HTTP header ${isName ? "name" : "value"}`);
+  }
+}
+
+function checkBytes(r: Rules, b64: string, fail: Fail): void {
+  const len = Buffer.from(b64, "base64").length;
+  if (r.ignore_empty === true && len === 0) return;
+  const n = (k: string) => num(r[k]);
+  if (n("len") !== undefined && len !== n("len")) fail("bytes", `must be ${n("len")} bytes`);
+  if (n("min_len") !== undefined && len < (n("min_len") as number))
+    fail("bytes", `must be at least ${n("min_len")} bytes`);
+  if (n("max_len") !== undefined && len > (n("max_len") as number))
+    fail("bytes", `must be at most ${n("max_len")} bytes`);
+}
+
+function checkEnum(
+  r: Rules,
+  e: protobuf.Enum | undefined,
+  value: Decoded | undefined,
+  fail: Fail,
+): void {
+  const v = value ?? 0;
+  const numeric = typeof v === "number" ? v : e?.values[v as string];
+  if (
+    r.defined_only === true &&
+    e &&
+    (typeof v === "number" ? e.valuesById[v] === undefined : !(String(v) in e.values))
+  )
+    fail("enum", `${String(v)} is not a defined value`);
+  const asNum = (x: unknown) => (typeof x === "string" && e ? e.values[x] : num(x));
+  if (r.const !== undefined && numeric !== asNum(r.const))
+    fail("enum", `must be ${String(r.const)}`);
+  const inList = (Array.isArray(r.in) ? r.in : r.in !== undefined ? [r.in] : []).map(asNum);
+  if (inList.length > 0 && !inList.includes(numeric))
+    fail("enum", `${String(v)} is not allowed here`);
+  const notIn = (Array.isArray(r.not_in) ? r.not_in : r.not_in !== undefined ? [r.not_in] : []).map(
+    asNum,
+  );
+  if (notIn.includes(numeric)) fail("enum", `${String(v)} is not allowed here`);
+}
+
+function durationOf(v: unknown): number | undefined {
+  if (!isRec(v)) return undefined;
+  return (num(v.seconds) ?? 0) + (num(v.nanos) ?? 0) / 1e9;
+}
+
+function checkDuration(r: Rules, value: Decoded | undefined, fail: Fail): void {
+  if (value === undefined) {
+    if (r.required === true) fail("duration", "is required");
+    return;
+  }
+  const s = parseDuration(value);
+  if (s === undefined) return;
+  const cst = durationOf(r.const);
+  if (cst !== undefined && s !== cst) fail("duration", `must be ${cst}s`);
+  const why = rangeCheck(
+    s,
+    durationOf(r.gt),
+    durationOf(r.gte),
+    durationOf(r.lt),
+    durationOf(r.lte),
+  );
+  if (why) fail("duration", `${why.replace(/(\d+(?:\.\d+)?)/g, "$1s")}, got ${String(value)}`);
+  const inList = (Array.isArray(r.in) ? r.in : r.in !== undefined ? [r.in] : []).map(durationOf);
+  if (inList.length > 0 && !inList.includes(s)) fail("duration", "is not an allowed value");
+}
+
+function checkAny(r: Rules, value: Decoded | undefined, fail: Fail): void {
+  if (value === undefined) {
+    if (r.required === true) fail("any", "is required");
+    return;
+  }
+  const url = isRec(value) ? value["@type"] : undefined;
+  const inList = Array.isArray(r.in) ? r.in : r.in !== undefined ? [r.in] : [];
+  if (inList.length > 0 && !inList.includes(url))
+    fail("any", `type ${String(url)} is not allowed here`);
+  const notIn = Array.isArray(r.not_in) ? r.not_in : r.not_in !== undefined ? [r.not_in] : [];
+  if (notIn.includes(url)) fail("any", `type ${String(url)} is not allowed here`);
+}
+
+function checkRepeated(
+  r: unknown,
+  arr: Decoded[],
+  path: Path,
+  fail: Fail,
+  ctx: DecodeContext,
+  field: protobuf.Field,
+): void {
+  if (!isRec(r)) return;
+  if (r.ignore_empty === true && arr.length === 0) return;
+  const min = num(r.min_items);
+  const max = num(r.max_items);
+  if (min !== undefined && arr.length < min)
+    fail("repeated", `needs at least ${min} item(s), got ${arr.length}`);
+  if (max !== undefined && arr.length > max)
+    fail("repeated", `allows at most ${max} item(s), got ${arr.length}`);
+  if (r.unique === true) {
+    const seen = new Set<string>();
+    arr.forEach((v, i) => {
+      const k = JSON.stringify(v);
+      if (seen.has(k)) fail("repeated", `items must be unique; ${k} repeats`, [...path, i]);
+      seen.add(k);
+    });
+  }
+  if (isRec(r.items)) {
+    const items = r.items;
+    arr.forEach((v, i) => {
+      const p = [...path, i];
+      const itemFail: Fail = (kind, msg, q = p) =>
+        err(
+          ctx,
+          q,
+          "value",
+          `pgv-${kind}`,
+          `${fullName(field.parent as protobuf.Type)}.${field.name}[${i}]: ${msg}`,
+        );
+      checkSingle(items, field, v, itemFail);
+    });
+  }
+}
+
+function checkMap(
+  r: unknown,
+  m: Record<string, Decoded>,
+  path: Path,
+  fail: Fail,
+  ctx: DecodeContext,
+  field: protobuf.Field,
+): void {
+  if (!isRec(r)) return;
+  const n = Object.keys(m).length;
+  if (r.ignore_empty === true && n === 0) return;
+  const min = num(r.min_pairs);
+  const max = num(r.max_pairs);
+  if (min !== undefined && n < min) fail("map", `needs at least ${min} entr(y/ies), got ${n}`);
+  if (max !== undefined && n > max) fail("map", `allows at most ${max} entr(y/ies), got ${n}`);
+  const where = `${fullName(field.parent as protobuf.Type)}.${field.name}`;
+  for (const [k, v] of Object.entries(m)) {
+    const p = [...path, k];
+    if (isRec(r.keys) && isRec(r.keys.string)) {
+      checkString(r.keys.string, k, (kind, msg) =>
+        err(ctx, p, "key", `pgv-${kind}`, `${where} key: ${msg}`),
+      );
+    }
+    if (isRec(r.values)) {
+      checkSingle(r.values, field, v, (kind, msg) =>
+        err(ctx, p, "value", `pgv-${kind}`, `${where}[${JSON.stringify(k)}]: ${msg}`),
+      );
+    }
+  }
+}

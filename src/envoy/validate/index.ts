@@ -1,0 +1,7 @@
+export {
+  type Finding,
+  formatFinding,
+  type ValidateOptions,
+  type ValidationResult,
+  validateEnvoyConfig,
+} from "./validate.js";

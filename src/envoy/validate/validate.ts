@@ -1,0 +1,289 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { DescService } from "@bufbuild/protobuf";
+import { LineCounter, parseDocument } from "yaml";
+import { type AccessPolicy, buildAccessPolicy } from "../../access/index.js";
+import type { LintContext } from "../lint/model.js";
+import { LINT_RULES } from "../lint/rules.js";
+import { type DecodedMessage, decodeMessage } from "../schema/decode.js";
+import { type Issue, pathOf, type Severity } from "../schema/issue.js";
+import { envoyApi } from "../schema/protos.js";
+import { crossReferences, fileRefs, missingFiles } from "./cross-refs.js";
+import { positionOf } from "./positions.js";
+
+/** One problem in a config, with its source position. */
+export interface Finding {
+  readonly file: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based. */
+  readonly col: number;
+  /** Stable rule id (schema, PGV, cross-reference or lint), e.g. `pgv-string`, `cors-origin-wildcard`. */
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly message: string;
+}
+
+/** What {@link validateEnvoyConfig} returns. */
+export interface ValidationResult {
+  /** Every finding, sorted by file, line and column. */
+  readonly findings: readonly Finding[];
+  /** True when there is no finding of severity `error` (warnings alone pass). */
+  readonly ok: boolean;
+}
+
+/** Options of {@link validateEnvoyConfig}. */
+export interface ValidateOptions {
+  /**
+   * Name printed in findings; relative file references (SDS paths, certificate
+   * files) are resolved against its directory.
+   * @default "<input>" (and the current directory for file references)
+   * @example "envoy/envoy.yaml"
+   */
+  filename?: string;
+  /**
+   * Check that files named by SDS path configs, watched directories and
+   * DataSource `filename`s exist, and validate the SDS files' resources.
+   * Turn off for configs validated away from their certificates.
+   * @default true
+   */
+  checkFiles?: boolean;
+  /**
+   * The proto services the gateway fronts; enables the rules that compare the
+   * config with the methods' access options (`policy-path-unknown`,
+   * `method-without-policy`, `stream-coverage-gap`).
+   * @default undefined (those comparisons are skipped)
+   * @example [NotesService]
+   */
+  services?: readonly DescService[];
+  /**
+   * The access policy to compare with, instead of building one from `services`.
+   * @default buildAccessPolicy(services)
+   */
+  policy?: AccessPolicy;
+  /**
+   * Run the security lint (schema, PGV and cross-reference checks always run).
+   * @default true
+   */
+  lint?: boolean;
+}
+
+const BOOTSTRAP = "envoy.config.bootstrap.v3.Bootstrap";
+const DISCOVERY_RESPONSE = "envoy.service.discovery.v3.DiscoveryResponse";
+
+/**
+ * Validates an Envoy v3 bootstrap given as YAML: strict proto3-JSON decoding
+ * against Envoy's API, its PGV rules, deprecated fields (warnings),
+ * cross-references, referenced files, and the security lint. Never throws
+ * for bad input: every problem is a finding.
+ */
+export async function validateEnvoyConfig(
+  text: string,
+  options: ValidateOptions = {},
+): Promise<ValidationResult> {
+  const file = options.filename ?? "<input>";
+  const baseDir = options.filename ? dirname(resolve(options.filename)) : process.cwd();
+  let policy = options.policy;
+  const findings: Finding[] = [];
+  if (!policy && options.services) {
+    try {
+      policy = buildAccessPolicy(options.services);
+    } catch (e) {
+      findings.push({
+        file,
+        line: 1,
+        col: 1,
+        rule: "access-policy",
+        severity: "error",
+        message: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+  try {
+    findings.push(
+      ...checkDocument(text, {
+        file,
+        baseDir,
+        typeName: BOOTSTRAP,
+        checkFiles: options.checkFiles ?? true,
+        lint: options.lint ?? true,
+        policy,
+      }),
+    );
+  } catch (e) {
+    // A bug of ours must not pass a config: report it as a finding.
+    const why = e instanceof Error ? e.message : String(e);
+    findings.push({
+      file,
+      line: 1,
+      col: 1,
+      rule: "internal-error",
+      severity: "error",
+      message: `validator failed: ${why}`,
+    });
+  }
+  findings.sort((a, b) =>
+    a.file === b.file
+      ? a.line - b.line || a.col - b.col
+      : a.file === file
+        ? -1
+        : b.file === file
+          ? 1
+          : a.file.localeCompare(b.file),
+  );
+  return { findings, ok: !findings.some((f) => f.severity === "error") };
+}
+
+interface DocumentJob {
+  readonly file: string;
+  readonly baseDir: string;
+  readonly typeName: string;
+  readonly checkFiles: boolean;
+  readonly lint: boolean;
+  readonly policy: AccessPolicy | undefined;
+}
+
+function checkDocument(text: string, job: DocumentJob): Finding[] {
+  const lines = new LineCounter();
+  const at = (offset: number, rule: string, message: string): Finding => {
+    const p = lines.linePos(offset);
+    return { file: job.file, line: p.line, col: p.col, rule, severity: "error", message };
+  };
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    return [at(0, "yaml-syntax", e instanceof Error ? e.message : "unparseable YAML")];
+  }
+  const syntax = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY");
+  if (syntax.length > 0) {
+    // Later errors are mostly cascades of the first: report that one.
+    const e = syntax[0] as (typeof syntax)[number];
+    return [at(e.pos[0], "yaml-syntax", e.message.split("\n")[0] ?? e.code)];
+  }
+  // Envoy accepts duplicate keys (one value silently wins): a warning.
+  const duplicates = doc.errors.map(
+    (e): Finding => ({
+      ...at(e.pos[0], "duplicate-key", ""),
+      severity: "warning",
+      message: "warning: duplicate key; Envoy keeps only one of the values",
+    }),
+  );
+  let json: unknown;
+  try {
+    json = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return [
+      at(
+        0,
+        "yaml-syntax",
+        e instanceof Error ? (e.message.split("\n")[0] ?? "bad YAML") : "bad YAML",
+      ),
+    ];
+  }
+  if (json === null || json === undefined) return [at(0, "empty-config", "the document is empty")];
+
+  const api = envoyApi();
+  const type = api.lookupType(job.typeName);
+  if (!type) throw new Error(`Envoy API type ${job.typeName} not found in @grpc/grpc-js-xds`);
+  const issues: Issue[] = [];
+  const byType = new Map<string, DecodedMessage[]>();
+  const root = decodeMessage(
+    {
+      api,
+      issues,
+      onMessage: (name, msg) => {
+        const list = byType.get(name);
+        if (list) list.push(msg);
+        else byType.set(name, [msg]);
+      },
+    },
+    type,
+    json,
+    [],
+  );
+  const extra: Finding[] = [];
+  if (root) {
+    const ctx: LintContext = { config: root, all: (t) => byType.get(t) ?? [], policy: job.policy };
+    if (job.typeName === BOOTSTRAP) issues.push(...crossReferences(ctx));
+    if (job.checkFiles) {
+      const refs = fileRefs(ctx, job.baseDir);
+      const missing = missingFiles(refs);
+      issues.push(...missing);
+      const missingPaths = new Set(missing.map((m) => m.path));
+      const seen = new Set<string>();
+      for (const r of refs) {
+        if (!r.sds || missingPaths.has(r.at) || seen.has(r.absolute)) continue;
+        seen.add(r.absolute);
+        extra.push(...checkSdsFile(r.absolute, r.path, job));
+      }
+    }
+    if (job.lint) {
+      for (const rule of LINT_RULES) {
+        try {
+          for (const hit of rule.check(ctx)) {
+            issues.push({
+              path: pathOf(hit.node, hit.field),
+              at: "key",
+              rule: rule.id,
+              severity: rule.severity,
+              message: rule.severity === "warning" ? `warning: ${hit.message}` : hit.message,
+            });
+          }
+        } catch (e) {
+          issues.push({
+            path: [],
+            at: "value",
+            rule: rule.id,
+            severity: "error",
+            message: `lint rule failed: ${e instanceof Error ? e.message : String(e)}`,
+          });
+        }
+      }
+    }
+  }
+  const out = issues.map((i): Finding => {
+    const p = positionOf(doc, lines, i.path, i.at);
+    return {
+      file: job.file,
+      line: p.line,
+      col: p.col,
+      rule: i.rule,
+      severity: i.severity,
+      message: i.message,
+    };
+  });
+  return [...duplicates, ...dedupe(out), ...extra];
+}
+
+function checkSdsFile(absolute: string, shown: string, job: DocumentJob): Finding[] {
+  let text: string;
+  try {
+    text = readFileSync(absolute, "utf8");
+  } catch {
+    return []; // a watched directory or unreadable file: reported as missing or left to Envoy
+  }
+  return checkDocument(text, {
+    file: shown,
+    baseDir: job.baseDir,
+    typeName: DISCOVERY_RESPONSE,
+    checkFiles: job.checkFiles,
+    lint: false,
+    policy: undefined,
+  });
+}
+
+function dedupe(fs: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return fs.filter((f) => {
+    const k = `${f.line}:${f.col}:${f.rule}:${f.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** `FILE:LINE:COL rule-id message`, the CLI's line format. */
+export function formatFinding(f: Finding): string {
+  return `${f.file}:${f.line}:${f.col} ${f.rule} ${f.message}`;
+}

@@ -1,0 +1,45 @@
+/**
+ * Context values for each request, taken from the Node request before Connect sees
+ * it: the mTLS peer and the raw `authorization` headers (Node's `req.headers` keeps
+ * only the first of repeated `authorization` headers, which would hide a smuggled
+ * second one). Pass the result as `connectNodeAdapter({ contextValues })`.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
+import type { TLSSocket } from "node:tls";
+import { type ContextValues, createContextValues } from "@connectrpc/connect";
+import { authorizationHeadersKey, peerKey, remoteAddressKey } from "./context.js";
+import { type PeerAllowList, peerIdentityFromSocket } from "./peer-identity.js";
+
+export interface RequestContextOptions {
+  /**
+   * When set, the peer is read from the TLS socket and must be on this list; a request
+   * from any other peer gets no peer value (and the mTLS listener closes such
+   * connections at the handshake already). @default undefined (no peer read)
+   */
+  peers?: PeerAllowList;
+}
+
+/** Builds the `contextValues` function for `connectNodeAdapter`. */
+export function createRequestContext(
+  options: RequestContextOptions = {},
+): (req: IncomingMessage | Http2ServerRequest) => ContextValues {
+  return (req) => {
+    const values = createContextValues();
+    const auth: string[] = [];
+    const raw = req.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      if (raw[i]!.toLowerCase() === "authorization") auth.push(raw[i + 1]!);
+    }
+    values.set(authorizationHeadersKey, auth);
+    const socket = req.socket as TLSSocket | null;
+    if (socket?.remoteAddress) {
+      values.set(remoteAddressKey, `${socket.remoteAddress}:${socket.remotePort ?? 0}`);
+    }
+    if (options.peers && socket && typeof socket.getPeerCertificate === "function") {
+      const peer = options.peers.match(peerIdentityFromSocket(socket));
+      if (peer) values.set(peerKey, peer);
+    }
+    return values;
+  };
+}

@@ -1,0 +1,350 @@
+/**
+ * The demo app in real Chromium against the real stack (IdP, backend, web app, and Envoy when
+ * there is a binary), once per path: "direct" (the backend's own gRPC-Web listener) and
+ * "envoy" (browser → Envoy → mTLS → backend). The same scenarios must pass on both.
+ * A screenshot per scenario goes to test-results/e2e/<path>/<scenario>.png.
+ */
+
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Stack, startStack } from "../../demo/stack.js";
+import type { WebAppConfig } from "../../demo/web/config.js";
+import { findEnvoy } from "../../src/envoy/find-binary.js";
+import {
+  byId,
+  CHROMIUM,
+  callAndWait,
+  countLog,
+  getJson,
+  hasChromium,
+  launchChromium,
+  newContext,
+  oidcUserEntries,
+  openApp,
+  root,
+  screenshot,
+  signIn,
+  watchStream,
+} from "./browser.js";
+
+/** Access-token lifetime at the IdP, and how early the app refreshes: a refresh every ~10 s. */
+const TTL = 20;
+const LEEWAY = 10;
+
+const envoy = findEnvoy(root);
+const paths = [
+  {
+    name: "direct" as const,
+    envoy: false,
+    skip: hasChromium() ? "" : `no Chromium at ${CHROMIUM}`,
+  },
+  {
+    name: "envoy" as const,
+    envoy: true,
+    skip: !hasChromium() ? `no Chromium at ${CHROMIUM}` : envoy ? "" : "no Envoy binary",
+  },
+];
+
+for (const p of paths) {
+  const title = `browser e2e, path ${p.name}${p.skip ? ` (skipped: ${p.skip})` : ""}`;
+  describe.skipIf(p.skip !== "")(title, () => {
+    let stack: Stack;
+    let browser: Browser;
+    let appUrl: string;
+
+    beforeAll(async () => {
+      // The app refreshes LEEWAY seconds before expiry: a refresh ~10 s into each token.
+      stack = await startStack({ web: true, envoy: p.envoy, tokenTtl: TTL, renewWindow: LEEWAY });
+      expect(stack.path).toBe(p.name);
+      if (!stack.web) throw new Error("startStack({ web: true }) returned no web app");
+      appUrl = stack.web.url;
+      browser = await launchChromium(stack.pki.localhostSpki);
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await stack?.close();
+    });
+
+    it("1. reader and admin: unary calls, the stream, admin call denied for reader and allowed for admin", async () => {
+      const reader = await newContext(browser);
+      const page = await reader.newPage();
+      await signIn(page, appUrl, "reader");
+      expect(await byId(page, "session-scopes").textContent()).toContain("notes.read");
+      expect(await byId(page, "session-roles").textContent()).not.toContain("admin");
+      expect(
+        Number(await byId(page, "session-expiry").getAttribute("data-seconds")),
+      ).toBeGreaterThan(0);
+
+      expect(await callAndWait(page, "btn-whoami")).toBe("OK");
+      expect(await byId(page, "call-result").textContent()).toContain("reader");
+      expect(await callAndWait(page, "btn-list")).toBe("OK");
+      await byId(page, "note-text").fill("from the reader");
+      expect(await callAndWait(page, "btn-create")).toBe("PERMISSION_DENIED");
+      expect(await callAndWait(page, "btn-purge")).toBe("PERMISSION_DENIED");
+      expect(await byId(page, "call-result").textContent()).toContain("Permission denied");
+      expect(await watchStream(page, 5, 100)).toBe("OK");
+      expect(await byId(page, "watch-message").count()).toBe(5);
+      await screenshot(page, p.name, "1-reader");
+      await reader.close();
+
+      const admin = await newContext(browser);
+      const apage = await admin.newPage();
+      await signIn(apage, appUrl, "admin");
+      expect(await byId(apage, "session-roles").textContent()).toContain("admin");
+      await byId(apage, "note-text").fill("hello from the admin");
+      expect(await callAndWait(apage, "btn-create")).toBe("OK");
+      expect(await callAndWait(apage, "btn-list")).toBe("OK");
+      expect(await byId(apage, "note").allTextContents()).toContainEqual(
+        expect.stringContaining("hello from the admin"),
+      );
+      expect(await callAndWait(apage, "btn-purge")).toBe("OK");
+      expect(await byId(apage, "call-result").textContent()).toMatch(/deleted [1-9]\d* note/);
+      // Stop aborts a running stream: fewer than asked for, and a clean "stopped" state.
+      await byId(apage, "watch-count").fill("50");
+      await byId(apage, "watch-interval").fill("200");
+      await byId(apage, "btn-watch").click();
+      await byId(apage, "watch-message").nth(1).waitFor();
+      await byId(apage, "btn-watch-stop").click();
+      await apage.waitForSelector('[data-testid="watch-status"][data-state="stopped"]');
+      expect(await byId(apage, "watch-message").count()).toBeLessThan(50);
+      expect(await watchStream(apage, 4, 50)).toBe("OK");
+      expect(await byId(apage, "watch-message").count()).toBe(4);
+      await screenshot(apage, p.name, "1-admin");
+      await admin.close();
+    });
+
+    it("2. refresh during activity: calls keep succeeding across refreshes, no error shown", async () => {
+      const ctx = await newContext(browser);
+      const page = await ctx.newPage();
+      await signIn(page, appUrl, "writer");
+      const deadline = Date.now() + (TTL + LEEWAY) * 2000;
+      let callsAfterRefresh = 0;
+      const codes: string[] = [];
+      // Keep calling (unary and stream) until two refreshes happened and calls followed them.
+      while (Date.now() < deadline) {
+        codes.push(await callAndWait(page, "btn-whoami"));
+        codes.push(await callAndWait(page, "btn-list"));
+        codes.push(await watchStream(page, 2, 50));
+        const refreshes = await countLog(page, '[data-event="refresh-done"]');
+        if (refreshes >= 2 && ++callsAfterRefresh > 2) break;
+        await page.waitForTimeout(500);
+      }
+      expect(await countLog(page, '[data-event="refresh-done"]')).toBeGreaterThanOrEqual(2);
+      expect(codes.filter((c) => c !== "OK")).toEqual([]);
+      expect(await countLog(page, '[data-level="error"]')).toBe(0);
+      expect(await byId(page, "app-error").isVisible()).toBe(false);
+      expect(await byId(page, "signin-prompt").isVisible()).toBe(false);
+      await screenshot(page, p.name, "2-refresh-during-activity");
+      await ctx.close();
+    });
+
+    it("3. two tabs sharing storage: one refresh-token grant per expiry, never a reused refresh token", async () => {
+      const ctx = await newContext(browser);
+      const tab1 = await ctx.newPage();
+      await signIn(tab1, appUrl, "reader");
+      const tab2 = await ctx.newPage();
+      await openApp(tab2, appUrl);
+      await byId(tab2, "session-subject").filter({ hasText: "reader" }).waitFor();
+      const grants0 = stack.idp.stats.refreshGrants;
+      const reuse0 = stack.idp.stats.refreshReuse;
+
+      // Both tabs call, alternately, through two expiries.
+      const refreshesIn = async (n: number) => {
+        while (
+          (await countLog(tab1, '[data-event="refresh-done"]')) < n ||
+          (await countLog(tab2, '[data-event="refresh-done"]')) < n
+        ) {
+          expect(await callAndWait(tab1, "btn-whoami")).toBe("OK");
+          expect(await callAndWait(tab2, "btn-list")).toBe("OK");
+          await tab1.waitForTimeout(500);
+        }
+        // One more call from each tab after the refresh: neither may start another grant.
+        expect(await callAndWait(tab1, "btn-whoami")).toBe("OK");
+        expect(await callAndWait(tab2, "btn-whoami")).toBe("OK");
+      };
+      await refreshesIn(1);
+      expect(stack.idp.stats.refreshGrants - grants0).toBe(1);
+      await refreshesIn(2);
+      expect(stack.idp.stats.refreshGrants - grants0).toBe(2);
+      expect(stack.idp.stats.refreshReuse - reuse0).toBe(0);
+      // Each refresh was done by one tab and reused by the other.
+      const sources = async (page: Page) =>
+        page
+          .locator('[data-testid="log-entry"][data-event="refresh-done"]')
+          .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.source));
+      const all = [...(await sources(tab1)), ...(await sources(tab2))];
+      expect(all.filter((s) => s === "this-tab")).toHaveLength(2);
+      expect(all.filter((s) => s === "other-tab")).toHaveLength(2);
+      await screenshot(tab1, p.name, "3-two-tabs-tab1");
+      await screenshot(tab2, p.name, "3-two-tabs-tab2");
+      await ctx.close();
+    });
+
+    it("4. refresh token revoked at the IdP: the sign-in prompt once, no loop", async () => {
+      const ctx = await newContext(browser);
+      const page = await ctx.newPage();
+      await signIn(page, appUrl, "writer");
+      expect(await callAndWait(page, "btn-whoami")).toBe("OK");
+      const tokenEndpoint = `${stack.idp.issuer}/token`;
+      let tokenRequests = 0;
+      page.on("request", (r) => {
+        if (r.url().startsWith(tokenEndpoint) && r.method() === "POST") tokenRequests++;
+      });
+      expect(await stack.idp.revokeGrants("writer")).toBeGreaterThan(0);
+
+      // Wait until the token is due for refresh, then call: the refresh fails for good.
+      await page.waitForFunction(
+        (leeway) =>
+          Number(
+            document.querySelector('[data-testid="session-expiry"]')?.getAttribute("data-seconds"),
+          ) < leeway,
+        LEEWAY,
+        { timeout: (TTL + 5) * 1000 },
+      );
+      const first = await callAndWait(page, "btn-whoami");
+      expect(first).toBe("UNAUTHENTICATED");
+      await byId(page, "signin-prompt").waitFor();
+      // More calls fail fast: no new token request, no second prompt, no second event.
+      expect(await callAndWait(page, "btn-list")).toBe("UNAUTHENTICATED");
+      expect(await callAndWait(page, "btn-whoami")).toBe("UNAUTHENTICATED");
+      await page.waitForTimeout(1500);
+      expect(tokenRequests).toBe(1);
+      expect(await countLog(page, '[data-event="session-ended"]')).toBe(1);
+      expect(await byId(page, "signin-prompt").getAttribute("data-shown-count")).toBe("1");
+      expect(await oidcUserEntries(page)).toEqual([]);
+      await screenshot(page, p.name, "4-revoked");
+      await ctx.close();
+    });
+
+    it("5. CORS: a page on a foreign origin cannot call the API; the app's origin can", async () => {
+      const foreign = await startForeignOrigin(stack);
+      try {
+        const ctx = await newContext(browser);
+        const page = await ctx.newPage();
+        await page.goto(foreign.url);
+        const blocked = await page.evaluate(healthCheck, stack.apiUrl);
+        expect(blocked).toMatchObject({ ok: false });
+        await screenshot(page, p.name, "5-cors-foreign");
+
+        const app = await ctx.newPage();
+        await openApp(app, appUrl);
+        const allowed = await app.evaluate(healthCheck, stack.apiUrl);
+        expect(allowed).toMatchObject({ ok: true, status: 200, grpcStatus: "0" });
+        await screenshot(app, p.name, "5-cors-app");
+        await ctx.close();
+      } finally {
+        await new Promise((ok) => foreign.server.close(ok));
+      }
+    });
+
+    it("6. an app configured with an http:// API URL refuses to call and says why", async () => {
+      const ctx = await newContext(browser);
+      const page = await ctx.newPage();
+      const insecureApi = stack.apiUrl.replace(/^https:/, "http:");
+      const config = (await getJson(`${appUrl}/config.json`, stack.pki.ca.cert)) as WebAppConfig;
+      expect(config.apiUrl).toBe(stack.apiUrl);
+      await page.route(`${appUrl}/config.json`, (route) =>
+        route.fulfill({ json: { ...config, apiUrl: insecureApi } }),
+      );
+      const apiRequests: string[] = [];
+      const apiOrigin = new URL(insecureApi).origin;
+      page.on("request", (r) => {
+        if (r.url().startsWith(apiOrigin)) apiRequests.push(r.url());
+      });
+      await signIn(page, appUrl, "reader");
+      const banner = byId(page, "insecure-banner");
+      expect(await banner.isVisible()).toBe(true);
+      expect(await banner.textContent()).toContain(`refusing to send credentials to ${apiOrigin}`);
+      expect(await banner.textContent()).toContain("plaintext http");
+      expect(await callAndWait(page, "btn-whoami")).toBe("REFUSED");
+      expect(await byId(page, "call-result").textContent()).toContain("not sent");
+      expect(apiRequests).toEqual([]);
+      await screenshot(page, p.name, "6-insecure-api-url");
+      await ctx.close();
+    });
+
+    it("7. sign-out clears the tokens from storage", async () => {
+      const ctx = await newContext(browser);
+      const page = await ctx.newPage();
+      await signIn(page, appUrl, "reader");
+      const before = await oidcUserEntries(page);
+      expect(before).toHaveLength(1);
+      const stored = JSON.parse(before[0]!.value) as {
+        access_token: string;
+        refresh_token: string;
+      };
+      expect(stored.refresh_token).toBeTruthy();
+
+      await byId(page, "btn-signout").click();
+      // The IdP asks to confirm the sign-out, then sends the browser back to the app.
+      const appOrigin = new URL(appUrl).origin;
+      await page.waitForURL((u) => u.origin !== appOrigin, { timeout: 15_000 });
+      const confirm = page.locator("button[name=logout][value=yes]");
+      if (await confirm.count()) await confirm.click();
+      await page.waitForURL((u) => u.origin === appOrigin, { timeout: 15_000 });
+      await page.waitForSelector("body[data-ready]");
+      await byId(page, "signed-out").waitFor();
+
+      expect(await oidcUserEntries(page)).toEqual([]);
+      const everything = await page.evaluate(() =>
+        [localStorage, sessionStorage].flatMap((s) =>
+          Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i) ?? "")}`),
+        ),
+      );
+      for (const entry of everything) {
+        expect(entry.includes(stored.access_token)).toBe(false);
+        expect(entry.includes(stored.refresh_token)).toBe(false);
+      }
+      await screenshot(page, p.name, "7-signed-out");
+      await ctx.close();
+    });
+  });
+}
+
+/** Runs in the page: one gRPC-Web Health/Check, reporting whether the browser let it through. */
+async function healthCheck(
+  apiUrl: string,
+): Promise<{ ok: boolean; status?: number; grpcStatus?: string | null; error?: string }> {
+  try {
+    const res = await fetch(`${apiUrl}/grpc.health.v1.Health/Check`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/grpc-web+proto",
+        "x-grpc-web": "1",
+        "x-user-agent": "grpc-web-oidc-e2e",
+      },
+      body: new Uint8Array([0, 0, 0, 0, 0]),
+    });
+    // OK arrives in the trailer frame (flag 0x80) of the body; errors may come as headers.
+    const body = new Uint8Array(await res.arrayBuffer());
+    let grpcStatus = res.headers.get("grpc-status");
+    for (let i = 0; i + 5 <= body.length; ) {
+      const len = new DataView(body.buffer, body.byteOffset + i + 1, 4).getUint32(0);
+      if (body[i] === 0x80) {
+        const trailer = new TextDecoder().decode(body.subarray(i + 5, i + 5 + len));
+        grpcStatus = /grpc-status:\s*(\d+)/i.exec(trailer)?.[1] ?? grpcStatus;
+      }
+      i += 5 + len;
+    }
+    return { ok: true, status: res.status, grpcStatus };
+  } catch (err) {
+    return { ok: false, error: String(err) };
+  }
+}
+
+/** A tiny page on https://127.0.0.1:<port>: same certificate, an origin the API does not allow. */
+async function startForeignOrigin(stack: Stack): Promise<{ url: string; server: Server }> {
+  const server = createServer(
+    { cert: readFileSync(stack.pki.localhost.cert), key: readFileSync(stack.pki.localhost.key) },
+    (_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<!doctype html><title>Another site</title><h1>Another site</h1>");
+    },
+  );
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+}

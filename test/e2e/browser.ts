@@ -1,0 +1,137 @@
+/**
+ * Browser helpers for the end-to-end suite: Debian's Chromium through playwright-core,
+ * trusting only the development leaf certificate (by its SPKI), and small page helpers that
+ * drive the demo app and the local IdP's login form.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { get } from "node:https";
+import { dirname, join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
+
+export function hasChromium(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+/**
+ * Launches Chromium headless. Playwright gives every launch a fresh temporary user-data dir;
+ * that matters, because Chromium honours `--ignore-certificate-errors-spki-list` only with one.
+ */
+export function launchChromium(localhostSpki: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+      `--ignore-certificate-errors-spki-list=${localhostSpki}`,
+    ],
+  });
+}
+
+export const root = new URL("../..", import.meta.url).pathname;
+
+export async function screenshot(page: Page, path: string, scenario: string): Promise<void> {
+  const file = join(root, "test-results", "e2e", path, `${scenario}.png`);
+  mkdirSync(dirname(file), { recursive: true });
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+export const byId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
+
+/** Opens the app and waits until it has loaded its configuration and session. */
+export async function openApp(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready]");
+  const ready = await page.getAttribute("body", "data-ready");
+  if (ready !== "true") {
+    throw new Error(`app failed to start: ${await byId(page, "app-error").textContent()}`);
+  }
+}
+
+/** Signs in through the IdP's login form; resolves when the app shows the user. */
+export async function signIn(page: Page, appUrl: string, user: string): Promise<void> {
+  await openApp(page, appUrl);
+  await byId(page, "btn-hero-signin").click();
+  await page.waitForSelector("input[name=login]");
+  await page.fill("input[name=login]", user);
+  await page.fill("input[name=password]", user);
+  await page.click("button[type=submit]");
+  // The IdP grants the demo client's consent itself, so the next stop is the app.
+  const appOrigin = new URL(appUrl).origin;
+  await page.waitForURL((u) => u.origin === appOrigin, { timeout: 20_000 });
+  await page.waitForSelector("body[data-ready]");
+  await byId(page, "session-subject").filter({ hasText: user }).waitFor();
+}
+
+/** Number of event-log entries matching a CSS attribute filter, e.g. `[data-kind=rpc]`. */
+export function countLog(page: Page, filter = ""): Promise<number> {
+  return page.locator(`[data-testid="log-entry"]${filter}`).count();
+}
+
+/**
+ * Clicks a call button and waits for its RPC log line; returns the Connect code name
+ * (`OK`, `PERMISSION_DENIED`, …).
+ */
+export async function callAndWait(page: Page, button: string): Promise<string> {
+  const before = await countLog(page, "[data-kind=rpc]");
+  await byId(page, button).click();
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="log-entry"][data-kind="rpc"]').length > n,
+    before,
+  );
+  return (await byId(page, "call-result").getAttribute("data-code")) ?? "";
+}
+
+/** Runs the stream to completion and returns the number of messages shown. */
+export async function watchStream(page: Page, count: number, intervalMs: number): Promise<string> {
+  await byId(page, "watch-count").fill(String(count));
+  await byId(page, "watch-interval").fill(String(intervalMs));
+  await byId(page, "btn-watch").click();
+  await page.waitForSelector(
+    '[data-testid="watch-status"]:is([data-state="done"],[data-state="error"],[data-state="stopped"])',
+  );
+  return (await byId(page, "watch-status").getAttribute("data-code")) ?? "";
+}
+
+/** The storage keys holding an oidc-client-ts user, in local and session storage. */
+export function oidcUserEntries(page: Page): Promise<{ key: string; value: string }[]> {
+  return page.evaluate(() => {
+    const out: { key: string; value: string }[] = [];
+    for (const s of [localStorage, sessionStorage]) {
+      for (let i = 0; i < s.length; i++) {
+        const key = s.key(i) ?? "";
+        if (key.startsWith("oidc.user")) out.push({ key, value: s.getItem(key) ?? "" });
+      }
+    }
+    return out;
+  });
+}
+
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  return await browser.newContext({ viewport: { width: 1280, height: 900 } });
+}
+
+/** GET a JSON document over HTTPS, trusting only the development CA. */
+export function getJson(url: string, caPath: string): Promise<unknown> {
+  return new Promise((ok, fail) => {
+    get(url, { ca: readFileSync(caPath) }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => {
+        if (res.statusCode !== 200) fail(new Error(`GET ${url}: HTTP ${res.statusCode}`));
+        else ok(JSON.parse(body));
+      });
+    }).on("error", fail);
+  });
+}

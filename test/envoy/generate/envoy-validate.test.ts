@@ -1,0 +1,140 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { localGatewayModel, swapMount } from "../../../demo/envoy.js";
+import { NotesService } from "../../../demo/gen/demo/v1/notes_pb.js";
+import { ensureDevPki } from "../../../demo/pki.js";
+import {
+  envoyVersion,
+  findEnvoy,
+  formatFinding,
+  generateGateway,
+  validateEnvoyConfig,
+} from "../../../src/envoy/index.js";
+import { repoRoot } from "../../helpers/buf.js";
+
+const bin = findEnvoy(repoRoot);
+
+/** Runs `envoy --mode validate`; returns exit status and output. */
+function envoyValidate(config: string): { status: number; output: string } {
+  if (!bin) throw new Error("no envoy");
+  const r = spawnSync(
+    bin.path,
+    ["--mode", "validate", "-c", config, "-l", "warning", "--disable-hot-restart"],
+    {
+      encoding: "utf8",
+    },
+  );
+  return { status: r.status ?? 1, output: `${r.stdout}${r.stderr}` };
+}
+
+/** Copies the bundle into `dir`, mapping /etc/envoy to `dir`, with placeholder certificate files. */
+function stageBundle(dir: string, transform: (yaml: string) => string = (y) => y): string {
+  const map = (text: string) => text.replaceAll("/etc/envoy", dir);
+  mkdirSync(join(dir, "sds"), { recursive: true });
+  for (const f of readdirSync(join(repoRoot, "envoy", "sds"))) {
+    writeFileSync(
+      join(dir, "sds", f),
+      map(readFileSync(join(repoRoot, "envoy", "sds", f), "utf8")),
+    );
+  }
+  for (const [sub, files] of [
+    ["tls/server", ["tls.crt", "tls.key"]],
+    ["tls/upstream-client", ["tls.crt", "tls.key", "ca.crt"]],
+    ["tls/idp-ca", ["ca.crt"]],
+  ] as const) {
+    mkdirSync(join(dir, sub), { recursive: true });
+    for (const f of files) writeFileSync(join(dir, sub, f), "");
+  }
+  const config = join(dir, "envoy.yaml");
+  writeFileSync(
+    config,
+    transform(map(readFileSync(join(repoRoot, "envoy", "envoy.yaml"), "utf8"))),
+  );
+  return config;
+}
+
+describe.skipIf(!bin)(
+  bin ? `envoy --mode validate (Envoy ${envoyVersion(bin.path)})` : "skipped: no Envoy binary",
+  () => {
+    it("accepts envoy/envoy.yaml with no deprecation warning", () => {
+      const r = envoyValidate(stageBundle(mkdtempSync(join(tmpdir(), "gwo-validate-"))));
+      expect(r.output).toContain("OK");
+      expect(r.output).not.toMatch(/deprecated/i);
+      expect(r.status).toBe(0);
+    });
+
+    it("rejects a broken variant (so the check above can fail)", () => {
+      const dir = mkdtempSync(join(tmpdir(), "gwo-validate-"));
+      const r = envoyValidate(
+        stageBundle(dir, (y) => y.replace("codec_type: AUTO", "codec_type: AUTOMATIC")),
+      );
+      expect(r.status).not.toBe(0);
+    });
+
+    describe("the local-stack config (real dev certificates)", () => {
+      let config = "";
+      let text = "";
+      beforeAll(() => {
+        const workDir = mkdtempSync(join(tmpdir(), "gwo-local-"));
+        const pki = ensureDevPki(join(workDir, "pki"));
+        swapMount(join(workDir, "tls", "server"), {
+          "tls.crt": pki.localhost.cert,
+          "tls.key": pki.localhost.key,
+        });
+        swapMount(join(workDir, "tls", "upstream-client"), {
+          "tls.crt": pki.gateway.cert,
+          "tls.key": pki.gateway.key,
+          "ca.crt": pki.meshCa.cert,
+        });
+        swapMount(join(workDir, "tls", "idp-ca"), { "ca.crt": pki.ca.cert });
+        const model = localGatewayModel({
+          workDir,
+          port: 18080,
+          adminPort: 19901,
+          idpIssuer: "https://localhost:9443",
+          jwksUri: "https://localhost:9443/jwks",
+          backendPort: 50051,
+          allowedOrigins: ["https://localhost:5173"],
+        });
+        const bundle = generateGateway(model, [NotesService]);
+        mkdirSync(model.sds.dir, { recursive: true });
+        for (const [f, t] of Object.entries(bundle.sds)) writeFileSync(join(model.sds.dir, f), t);
+        config = join(workDir, "envoy.yaml");
+        text = bundle.envoyYaml;
+        writeFileSync(config, text);
+      });
+
+      it("is accepted by envoy --mode validate", () => {
+        const r = envoyValidate(config);
+        expect(r.output).not.toMatch(/deprecated/i);
+        expect(r.status).toBe(0);
+      });
+
+      it("is accepted by our validator, files checked", async () => {
+        const result = await validateEnvoyConfig(text, {
+          filename: config,
+          services: [NotesService],
+        });
+        expect(result.findings.filter((f) => f.severity === "error").map(formatFinding)).toEqual(
+          [],
+        );
+        expect(result.ok).toBe(true);
+      });
+
+      it("loads the certificates it names (openssl can read each one)", () => {
+        const paths = [...text.matchAll(/filename: (\S+)/g)].map((m) => m[1]);
+        const sds = readdirSync(join(config, "..", "sds")).map((f) =>
+          readFileSync(join(config, "..", "sds", f), "utf8"),
+        );
+        const files = sds.flatMap((t) =>
+          [...t.matchAll(/filename: (\S+\.crt)/g)].map((m) => m[1] ?? ""),
+        );
+        expect(paths.length + files.length).toBeGreaterThan(0);
+        for (const f of files) execFileSync("openssl", ["x509", "-noout", "-in", f]);
+      });
+    });
+  },
+);

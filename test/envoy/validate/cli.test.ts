@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runValidate } from "../../../src/envoy/validate/cli.js";
+import { CASES, GOOD, GOOD_FILE, variantText } from "./corpus.js";
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await runValidate(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const byName = (n: string) => CASES.find((c) => c.name === n) ?? (undefined as never);
+
+describe("grpc-web-oidc envoy validate", () => {
+  let dir = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "gwo-cli-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("exits 0 with no output for a valid, safe config", async () => {
+    const r = await run([GOOD_FILE]);
+    expect(r).toMatchObject({ code: 0, out: "" });
+  });
+
+  it("exits 1 and prints FILE:LINE:COL rule-id message per finding", async () => {
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, variantText(byName("pgv-stat-prefix-empty")));
+    const r = await run(["--no-files", file]);
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split("\n");
+    for (const l of lines) expect(l).toMatch(/^\S+:\d+:\d+ [a-z0-9-]+ \S/);
+    expect(lines.some((l) => l.startsWith(`${file}:`) && l.includes(" pgv-string "))).toBe(true);
+  });
+
+  it("exits 0 when there are only warnings, and marks them", async () => {
+    const file = join(dir, "warn.yaml");
+    writeFileSync(
+      file,
+      GOOD.replace("codec_type: AUTO", "codec_type: AUTO\n                codec_type: AUTO"),
+    );
+    const r = await run(["--no-files", file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ duplicate-key warning: /);
+  });
+
+  it("checks referenced files relative to the config unless --no-files", async () => {
+    const file = join(dir, "moved.yaml");
+    writeFileSync(file, GOOD);
+    const withFiles = await run([file]);
+    expect(withFiles.code).toBe(1);
+    expect(withFiles.out).toMatch(/ missing-file file sds\/server_cert\.yaml does not exist/);
+    expect((await run(["--no-files", file])).code).toBe(0);
+  });
+
+  it("reports malformed YAML with a position and exits 1", async () => {
+    const file = join(dir, "broken.yaml");
+    writeFileSync(file, "static_resources:\n  listeners: [\n");
+    const r = await run([file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/broken\.yaml:\d+:\d+ yaml-syntax /);
+  });
+
+  it("exits 2 on usage errors and says why", async () => {
+    expect(await run([])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("no files given"),
+    });
+    expect(await run(["--frobnicate", GOOD_FILE])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("unknown option"),
+    });
+    const missing = await run([join(dir, "nope.yaml")]);
+    expect(missing).toMatchObject({ code: 2, err: expect.stringContaining("cannot read") });
+    expect(missing.err).toContain("ENOENT");
+    const img = join(dir, "not-an-image.binpb");
+    writeFileSync(img, "garbage");
+    expect((await run(["--proto-image", img, GOOD_FILE])).code).toBe(2);
+  });
+});

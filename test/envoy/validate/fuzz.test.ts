@@ -1,0 +1,170 @@
+import { describe, expect, it } from "vitest";
+import { isMap, isScalar, isSeq, type Node, parseDocument } from "yaml";
+import { validateEnvoyConfig } from "../../../src/envoy/index.js";
+import { GOOD, GOOD_FILE } from "./corpus.js";
+
+/** Small deterministic PRNG (mulberry32), so a failure names its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const JUNK = [
+  "",
+  " ",
+  ":",
+  "- ",
+  "{",
+  "}",
+  "[",
+  "]",
+  "&a",
+  "*a",
+  "!!binary",
+  "\t",
+  "\n",
+  "'",
+  '"',
+  "#",
+  "@type",
+  "0",
+  "-1",
+  "1e309",
+  "null",
+  "~",
+  "<<: *a",
+  "\u0000",
+  "é",
+  "%YAML 1.2\n---\n",
+];
+const VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  4294967296,
+  1.5,
+  "",
+  "x",
+  "0s",
+  "-1s",
+  "NaN",
+  [],
+  {},
+  [1, "a"],
+  { "@type": "type.googleapis.com/nope.Nope" },
+  { "@type": 7 },
+  { a: { b: [null] } },
+];
+
+function mutateText(text: string, r: () => number): string {
+  let t = text;
+  const n = 1 + Math.floor(r() * 4);
+  for (let i = 0; i < n; i++) {
+    const at = Math.floor(r() * t.length);
+    const op = Math.floor(r() * 4);
+    if (op === 0) t = t.slice(0, at) + t.slice(at + 1 + Math.floor(r() * 20));
+    else if (op === 1)
+      t = t.slice(0, at) + (JUNK[Math.floor(r() * JUNK.length)] as string) + t.slice(at);
+    else if (op === 2) {
+      const lines = t.split("\n");
+      const a = Math.floor(r() * lines.length);
+      const b = Math.floor(r() * lines.length);
+      [lines[a], lines[b]] = [lines[b] as string, lines[a] as string];
+      t = lines.join("\n");
+    } else {
+      const lines = t.split("\n");
+      const a = Math.floor(r() * lines.length);
+      lines.splice(a, 0, lines[Math.floor(r() * lines.length)] as string);
+      t = lines.join("\n");
+    }
+  }
+  return t;
+}
+
+/** Replaces a random node of the parsed fixture with a random value. */
+function mutateTree(r: () => number): string {
+  const doc = parseDocument(GOOD);
+  const nodes: { parent: Node; key: unknown }[] = [];
+  const walk = (n: unknown) => {
+    if (isMap(n)) {
+      for (const p of n.items) {
+        nodes.push({ parent: n, key: isScalar(p.key) ? p.key.value : p.key });
+        walk(p.value);
+      }
+    } else if (isSeq(n)) {
+      n.items.forEach((item, i) => {
+        nodes.push({ parent: n, key: i });
+        walk(item);
+      });
+    }
+  };
+  walk(doc.contents);
+  const count = 1 + Math.floor(r() * 3);
+  for (let i = 0; i < count; i++) {
+    const pick = nodes[Math.floor(r() * nodes.length)];
+    if (!pick) continue;
+    const v = VALUES[Math.floor(r() * VALUES.length)];
+    const parent = pick.parent as unknown as {
+      set(k: unknown, v: unknown): void;
+      delete(k: unknown): boolean;
+    };
+    if (r() < 0.2) parent.delete(pick.key);
+    else parent.set(pick.key, doc.createNode(v));
+  }
+  return doc.toString();
+}
+
+describe("fuzzed configs never crash the validator", () => {
+  it("returns findings or ok for 150 text mutations of the good fixture", async () => {
+    for (let seed = 1; seed <= 150; seed++) {
+      const text = mutateText(GOOD, rng(seed));
+      const r = await validateEnvoyConfig(text, { filename: GOOD_FILE }).catch((e: unknown) => {
+        throw new Error(`seed ${seed} threw: ${String(e)}`);
+      });
+      expect(Array.isArray(r.findings)).toBe(true);
+      for (const f of r.findings) {
+        expect(f.line, `seed ${seed}`).toBeGreaterThanOrEqual(1);
+        expect(f.col, `seed ${seed}`).toBeGreaterThanOrEqual(1);
+      }
+    }
+  });
+
+  it("returns findings or ok for 150 structural mutations (random values at random keys)", async () => {
+    let rejected = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const text = mutateTree(rng(seed * 7919));
+      const r = await validateEnvoyConfig(text, { filename: GOOD_FILE }).catch((e: unknown) => {
+        throw new Error(`seed ${seed} threw: ${String(e)}`);
+      });
+      if (!r.ok) rejected++;
+    }
+    // Random values at random places are nearly always wrong: the validator must notice.
+    expect(rejected).toBeGreaterThan(100);
+  });
+
+  it("handles degenerate documents", async () => {
+    for (const text of [
+      "",
+      "---",
+      "null",
+      "[]",
+      "42",
+      "a: *b",
+      "&a [*a]",
+      "x:\n  - &a {b: *a}",
+      "\u0000",
+      "{".repeat(500),
+    ]) {
+      const r = await validateEnvoyConfig(text);
+      expect(r.ok, JSON.stringify(text)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,95 @@
+// Real loopback HTTP servers for SDK transport tests: a gRPC-Web server (connect-node) for
+// grpc.health.v1.Health whose behaviour each test scripts, and a raw recorder that answers
+// with fixed bytes. Both listen on ephemeral ports and record every request they receive.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { create } from "@bufbuild/protobuf";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  Health,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+  HealthCheckResponse_ServingStatus,
+  HealthCheckResponseSchema,
+} from "../../../src/gen/grpc/health/v1/health_pb.js";
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  authorization: string | null;
+  timeout: string | null;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface Running {
+  url: string;
+  seen: SeenRequest[];
+  stop(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
+function stopper(server: Server) {
+  return async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+}
+
+export const serving = (): HealthCheckResponse =>
+  create(HealthCheckResponseSchema, { status: HealthCheckResponse_ServingStatus.SERVING });
+
+export interface HealthBehaviour {
+  check?(req: HealthCheckRequest, ctx: HandlerContext, n: number): Promise<HealthCheckResponse>;
+  watch?(req: HealthCheckRequest, ctx: HandlerContext, n: number): AsyncIterable<HealthCheckResponse>;
+}
+
+/** A gRPC-Web server (connect-node, grpc-web protocol only) for the Health service. */
+export async function startGrpcWebServer(behaviour: HealthBehaviour): Promise<Running> {
+  const seen: SeenRequest[] = [];
+  let checks = 0;
+  let watches = 0;
+  const routes = (router: ConnectRouter) =>
+    router.service(Health, {
+      check: (req, ctx) => behaviour.check?.(req, ctx, ++checks) ?? Promise.resolve(serving()),
+      watch: (req, ctx) =>
+        behaviour.watch?.(req, ctx, ++watches) ??
+        (async function* () {
+          yield serving();
+        })(),
+    });
+  const handler = connectNodeAdapter({ routes, grpcWeb: true, connect: false, grpc: false });
+  const server = createServer((req, res) => {
+    seen.push(record(req));
+    handler(req, res);
+  });
+  return { url: await listen(server), seen, stop: stopper(server) };
+}
+
+function record(req: IncomingMessage): SeenRequest {
+  return {
+    method: req.method ?? "",
+    url: req.url ?? "",
+    authorization: (req.headers.authorization as string | undefined) ?? null,
+    timeout: (req.headers["grpc-timeout"] as string | undefined) ?? null,
+    headers: { ...req.headers },
+  };
+}
+
+/** A server that records requests and answers each with `respond`. */
+export async function startRawServer(
+  respond: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Running> {
+  const seen: SeenRequest[] = [];
+  const server = createServer((req, res) => {
+    seen.push(record(req));
+    req.resume();
+    req.on("end", () => respond(req, res));
+  });
+  return { url: await listen(server), seen, stop: stopper(server) };
+}
