@@ -38,6 +38,11 @@ export interface StartEnvoyOptions {
   port?: number;
   /** Admin port (127.0.0.1). @default 0 (a free port is picked) */
   adminPort?: number;
+  /**
+   * Also open the TLS probe listener (`/ready`, `/livez`) on this port, as in production.
+   * @default undefined (no probe listener); 0 picks a free port
+   */
+  probePort?: number;
   /** The IdP's issuer, e.g. `https://localhost:9443`. */
   idpIssuer: string;
   /** The IdP's JWKS URI (https, served with the `localhost` certificate). */
@@ -60,6 +65,8 @@ export type MountName = "server" | "upstream-client" | "idp-ca";
 export interface RunningEnvoy {
   readonly port: number;
   readonly adminPort: number;
+  /** The probe listener's port, when one was asked for. */
+  readonly probePort: number | undefined;
   readonly configPath: string;
   readonly sdsDir: string;
   /** Envoy's version, e.g. "1.40.0". */
@@ -100,6 +107,7 @@ export function localGatewayModel(o: {
   workDir: string;
   port: number;
   adminPort: number;
+  probePort?: number;
   idpIssuer: string;
   jwksUri: string;
   backendPort: number;
@@ -116,7 +124,7 @@ export function localGatewayModel(o: {
       tls: { certificate: join(tls, "server", "tls.crt"), key: join(tls, "server", "tls.key") },
     },
     admin: { address: "127.0.0.1", port: o.adminPort },
-    probe: undefined,
+    probe: o.probePort === undefined ? undefined : { address: "127.0.0.1", port: o.probePort },
     cors: {
       allowedOrigins: [...o.allowedOrigins],
       maxAgeSeconds: 600,
@@ -195,7 +203,8 @@ export async function startEnvoy(o: StartEnvoyOptions): Promise<RunningEnvoy> {
   const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), "gwo-envoy-"));
   const port = o.port || (await freePort());
   const adminPort = o.adminPort || (await freePort());
-  const model = localGatewayModel({ ...o, workDir, port, adminPort });
+  const probePort = o.probePort === undefined ? undefined : o.probePort || (await freePort());
+  const model = localGatewayModel({ ...o, workDir, port, adminPort, probePort });
 
   const tls = join(workDir, "tls");
   swapMount(join(tls, "server"), {
@@ -262,6 +271,7 @@ export async function startEnvoy(o: StartEnvoyOptions): Promise<RunningEnvoy> {
   return {
     port,
     adminPort,
+    probePort,
     configPath,
     sdsDir: model.sds.dir,
     version,

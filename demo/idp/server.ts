@@ -144,8 +144,7 @@ export async function startIdp(o: IdpOptions): Promise<Idp> {
   postLogout.forEach(originOf);
   const log =
     o.log ??
-    ((r: { event: string; message: string }) =>
-      process.stderr.write(`[idp] ${r.event}: ${r.message}\n`));
+    ((r: IdpLogRecord) => process.stderr.write(`[idp] ${r.level} ${r.event}: ${r.message}\n`));
 
   // The provider needs the issuer, which needs the port: listen first, attach after.
   let provider: Provider | undefined;

@@ -171,8 +171,12 @@ async function serveStatic(
   res: ServerResponse,
   config: WebAppConfig | undefined,
 ): Promise<void> {
-  const pathname = decodeURIComponent(new URL(req.url ?? "/", "https://x").pathname);
-  let file = normalize(join(dir, pathname));
+  let file: string;
+  try {
+    file = normalize(join(dir, decodeURIComponent(new URL(req.url ?? "/", "https://x").pathname)));
+  } catch {
+    file = "";
+  }
   if (!file.startsWith(dir + sep) && file !== dir) {
     res.writeHead(400).end();
     return;

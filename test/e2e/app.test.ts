@@ -80,7 +80,11 @@ for (const p of paths) {
       ).toBeGreaterThan(0);
 
       expect(await callAndWait(page, "btn-whoami")).toBe("OK");
-      expect(await byId(page, "call-result").textContent()).toContain("reader");
+      const whoami = (await byId(page, "call-result").textContent()) ?? "";
+      expect(whoami).toContain("reader");
+      // Through Envoy the backend sees the gateway's mTLS identity; directly, no peer at all.
+      if (p.name === "envoy") expect(whoami).toContain(`via ${GATEWAY_SPIFFE}`);
+      else expect(whoami).not.toContain("via ");
       expect(await callAndWait(page, "btn-list")).toBe("OK");
       await byId(page, "note-text").fill("from the reader");
       expect(await callAndWait(page, "btn-create")).toBe("PERMISSION_DENIED");

@@ -5,7 +5,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NotesService } from "../../demo/gen/demo/v1/notes_pb.js";
-import { type Stack, startStack } from "../../demo/stack.js";
+import { assertPortsFree, PortInUseError, type Stack, startStack } from "../../demo/stack.js";
 import { findEnvoy } from "../../src/envoy/find-binary.js";
 import { signIn } from "../helpers/oidc-flow.js";
 
@@ -75,10 +75,13 @@ describe("startStack, direct path", () => {
     expect((err as ConnectError).code).toBe(Code.PermissionDenied);
   });
 
-  it("close() is idempotent", async () => {
+  it("close() is idempotent and frees every port", async () => {
     const s = await startStack({ certDir, envoy: false, web: false, idpLog: () => {} });
+    const ports = { idp: s.idp.port, grpcWeb: s.backend.webPort, backend: s.backend.mtlsPort };
+    await expect(assertPortsFree(ports)).rejects.toBeInstanceOf(PortInUseError);
     await Promise.all([s.close(), s.close()]);
     await s.close();
+    await expect(assertPortsFree(ports)).resolves.toBeUndefined();
   });
 });
 

@@ -3,10 +3,12 @@
  * whose identity is on the allow-list gets through; the handler sees that identity.
  * Client: @grpc/grpc-js, independent of Connect.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertPair, createCa, GATEWAY_SPIFFE, issueCert } from "../../demo/pki.js";
-import { type Fixture, startFixture } from "./helpers/fixture.js";
+import { type Fixture, leakedSecrets, startFixture } from "./helpers/fixture.js";
 import { grpcClients } from "./helpers/grpc-client.js";
 
 const UNAVAILABLE = 14;
@@ -124,6 +126,46 @@ describe("mTLS listener refuses", () => {
   });
 });
 
+/** Handshake with the gateway identity and the given client TLS options. */
+function handshake(
+  o: Partial<ConnectionOptions>,
+): Promise<{ protocol: string | null; alpn: string | false }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({
+      host: "localhost",
+      port: fx.backend.mtlsPort,
+      servername: "localhost",
+      ca: readFileSync(fx.pki.meshCa.cert),
+      cert: readFileSync(fx.pki.gateway.cert),
+      key: readFileSync(fx.pki.gateway.key),
+      ALPNProtocols: ["h2"],
+      ...o,
+    });
+    s.on("secureConnect", () => {
+      const r = { protocol: s.getProtocol(), alpn: s.alpnProtocol ?? false };
+      s.destroy();
+      resolve(r);
+    });
+    s.on("error", reject);
+  });
+}
+
+describe("mTLS listener TLS parameters", () => {
+  it("negotiates TLS 1.3 and ALPN h2 with the gateway", async () => {
+    expect(await handshake({})).toEqual({ protocol: "TLSv1.3", alpn: "h2" });
+  });
+  it("still speaks TLS 1.2 (Envoy's default client maximum)", async () => {
+    expect(await handshake({ maxVersion: "TLSv1.2" })).toEqual({ protocol: "TLSv1.2", alpn: "h2" });
+  });
+  it("refuses TLS 1.1", async () => {
+    await expect(handshake({ minVersion: "TLSv1", maxVersion: "TLSv1.1" })).rejects.toThrow();
+  });
+  it("does not negotiate http/1.1", async () => {
+    const r = await handshake({ ALPNProtocols: ["http/1.1"] }).catch(() => ({ alpn: "refused" }));
+    expect(r.alpn).not.toBe("http/1.1");
+  });
+});
+
 describe("mTLS listener accepts the gateway", () => {
   it("answers health without a token", async () => {
     const c = grpcClients(fx.backend.mtlsPort, {
@@ -190,5 +232,12 @@ describe("mTLS listener accepts the gateway", () => {
     const who = await fx.webClient().whoAmI({}, { headers: { authorization: `Bearer ${token}` } });
     expect(who.subject).toBe("reader");
     expect(who.peerIdentity).toBe("");
+  });
+});
+
+describe("logs", () => {
+  it("contain no token", () => {
+    expect(fx.issuer.minted.size).toBeGreaterThan(0);
+    expect(leakedSecrets(fx.records, fx.issuer.minted)).toEqual([]);
   });
 });

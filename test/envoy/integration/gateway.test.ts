@@ -120,6 +120,14 @@ async function logged(
   return false;
 }
 
+async function probe(agent: Agent, envoy: RunningEnvoy, path: string): Promise<number> {
+  const res = await undiciFetch(`https://localhost:${envoy.probePort}${path}`, {
+    dispatcher: agent,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 async function uptimeSeconds(adminPort: number): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/server_info`);
   const info = (await res.json()) as { uptime_current_epoch?: string };
@@ -177,6 +185,7 @@ describe.skipIf(!bin)(bin ? "Envoy gateway, end to end" : "skipped: no Envoy bin
       jwksUri: signer.jwksUri,
       backendPort: backend.mtlsPort,
       allowedOrigins: [ORIGIN],
+      probePort: 0,
       log: (l) => envoyLog.push(l),
     });
   });
@@ -300,6 +309,11 @@ describe.skipIf(!bin)(bin ? "Envoy gateway, end to end" : "skipped: no Envoy bin
     );
     await res.arrayBuffer();
     expect(res.headers.get("grpc-status")).toBe(String(Code.Unauthenticated));
+    // The access log writes paths without their query: the token is not logged.
+    expect(
+      await logged(envoyLog, (l) => l.includes('"path":"/demo.v1.NotesService/ListNotes"')),
+    ).toBe(true);
+    expect(envoyLog.join("\n")).not.toContain(token);
   });
 
   it("allows and denies by scope and by role (RBAC from the proto)", async () => {
@@ -337,6 +351,11 @@ describe.skipIf(!bin)(bin ? "Envoy gateway, end to end" : "skipped: no Envoy bin
       await res.arrayBuffer();
       expect(res.headers.get("grpc-status"), path).toBe(String(Code.PermissionDenied));
     }
+  });
+
+  it("is ready on the probe listener while the backend passes its gRPC health checks", async () => {
+    expect(await probe(agent, envoy, "/ready")).toBe(200);
+    expect(await probe(agent, envoy, "/livez")).toBe(200);
   });
 
   it("serves health without a token", async () => {
@@ -490,6 +509,7 @@ describe.skipIf(!bin)(
         jwksUri: signer.jwksUri,
         backendPort: backend.mtlsPort,
         allowedOrigins: [ORIGIN],
+        probePort: 0,
       });
       try {
         const client = createClient(
@@ -507,6 +527,9 @@ describe.skipIf(!bin)(
           createGrpcWebTransport({ baseUrl: envoy.url, fetch: fetchWithCa }),
         );
         expect(await codeOf(health.check({}))).toBe(Code.Unavailable);
+        // The Kubernetes readiness probe follows: not ready without a healthy backend.
+        expect(await probe(agent, envoy, "/ready")).toBe(503);
+        expect(await probe(agent, envoy, "/livez")).toBe(200);
       } finally {
         await envoy.close();
         await backend.close();
