@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { envoyVersion, findEnvoy } from "../src/envoy/find-binary.js";
 import { generateGateway } from "../src/envoy/generate/emit.js";
-import type { GatewayModel } from "../src/envoy/generate/model.js";
+import type { GatewayModel, RateLimitModel } from "../src/envoy/generate/model.js";
 import { NotesService } from "./gen/demo/v1/notes_pb.js";
 import { BACKEND_DNS, BACKEND_SPIFFE, type CertPair, type DevPki } from "./pki.js";
 
@@ -43,6 +43,12 @@ export interface StartEnvoyOptions {
    * @default undefined (no probe listener); 0 picks a free port
    */
   probePort?: number;
+  /**
+   * A gateway-wide token bucket (local_ratelimit, enforced), as `rateLimit` in gateway.yaml.
+   * @default undefined (no rate limit)
+   * @example { maxTokens: 100, tokensPerFill: 100, fillIntervalSeconds: 1 }
+   */
+  rateLimit?: RateLimitModel;
   /** The IdP's issuer, e.g. `https://localhost:9443`. */
   idpIssuer: string;
   /** The IdP's JWKS URI (https, served with the `localhost` certificate). */
@@ -108,6 +114,7 @@ export function localGatewayModel(o: {
   port: number;
   adminPort: number;
   probePort?: number;
+  rateLimit?: RateLimitModel;
   idpIssuer: string;
   jwksUri: string;
   backendPort: number;
@@ -165,7 +172,7 @@ export function localGatewayModel(o: {
       maxDownstreamConnections: 1000,
       circuitBreaker: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 },
     },
-    rateLimit: undefined,
+    rateLimit: o.rateLimit,
   };
 }
 

@@ -34,7 +34,9 @@ import {
   denialRecord,
   enforcePeerAllowList,
   type HealthService,
+  limitRequestHeaders,
   MTLS_SERVER_OPTIONS,
+  type NodeHandler,
   type ReloadingTls,
   requireAllowedPeer,
   ServingStatus,
@@ -173,6 +175,12 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
     handshakeTimeout: LIMITS.handshakeTimeoutMs,
   };
   const tlsContext = { minVersion: "TLSv1.2" } as const;
+  const limitHeaders = (handler: NodeHandler) =>
+    limitRequestHeaders(handler, {
+      maxBytes: LIMITS.maxHeaderListSize,
+      onRefused: ({ path, bytes }) =>
+        log({ time: new Date().toISOString(), event: "headers-too-large", method: path, bytes }),
+    });
 
   const reloaders: ReloadingTls[] = [];
   const reloader = (listener: string, files: { cert: string; key: string; ca?: string }) => {
@@ -202,13 +210,15 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   const mtls = createSecureServer(
     { ...http2Limits, ...MTLS_SERVER_OPTIONS, ALPNProtocols: ["h2"], ...mtlsTls.current() },
     requireAllowedPeer(
-      connectNodeAdapter({
-        ...common,
-        grpc: true,
-        grpcWeb: false,
-        connect: false,
-        contextValues: createRequestContext({ peers }),
-      }),
+      limitHeaders(
+        connectNodeAdapter({
+          ...common,
+          grpc: true,
+          grpcWeb: false,
+          connect: false,
+          contextValues: createRequestContext({ peers }),
+        }),
+      ),
       peers,
     ),
   );
@@ -229,9 +239,12 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   const webTls = reloader("web", { cert: o.pki.localhost.cert, key: o.pki.localhost.key });
   const web = createSecureServer(
     { ...http2Limits, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], ...webTls.current() },
-    withCors(connectNodeAdapter({ ...common, contextValues: createRequestContext() }), {
-      allowedOrigins: o.allowedOrigins,
-    }),
+    withCors(
+      limitHeaders(connectNodeAdapter({ ...common, contextValues: createRequestContext() })),
+      {
+        allowedOrigins: o.allowedOrigins,
+      },
+    ),
   );
 
   const sessions = new Set<Http2Session>();

@@ -37,6 +37,11 @@ export {
   jsonLineDenialSink,
 } from "./denial-log.js";
 export {
+  type HeaderLimitOptions,
+  headerListSize,
+  limitRequestHeaders,
+} from "./header-limit.js";
+export {
   createHealthService,
   type HealthService,
   type HealthServiceOptions,

@@ -10,6 +10,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GATEWAY_SPIFFE } from "../../demo/pki.js";
 import { type Stack, startStack } from "../../demo/stack.js";
 import type { WebAppConfig } from "../../demo/web/config.js";
 import { findEnvoy } from "../../src/envoy/find-binary.js";
@@ -121,23 +122,23 @@ for (const p of paths) {
       await admin.close();
     });
 
-    it("2. refresh during activity: calls keep succeeding across refreshes, no error shown", async () => {
+    it("2. refresh during activity: calls keep succeeding across a refresh, no error shown", async () => {
       const ctx = await newContext(browser);
       const page = await ctx.newPage();
       await signIn(page, appUrl, "writer");
       const deadline = Date.now() + (TTL + LEEWAY) * 2000;
       let callsAfterRefresh = 0;
       const codes: string[] = [];
-      // Keep calling (unary and stream) until two refreshes happened and calls followed them.
+      // Keep calling (unary and stream) until a refresh happened and calls followed it.
       while (Date.now() < deadline) {
         codes.push(await callAndWait(page, "btn-whoami"));
         codes.push(await callAndWait(page, "btn-list"));
         codes.push(await watchStream(page, 2, 50));
         const refreshes = await countLog(page, '[data-event="refresh-done"]');
-        if (refreshes >= 2 && ++callsAfterRefresh > 2) break;
+        if (refreshes >= 1 && ++callsAfterRefresh > 2) break;
         await page.waitForTimeout(500);
       }
-      expect(await countLog(page, '[data-event="refresh-done"]')).toBeGreaterThanOrEqual(2);
+      expect(await countLog(page, '[data-event="refresh-done"]')).toBeGreaterThanOrEqual(1);
       expect(codes.filter((c) => c !== "OK")).toEqual([]);
       expect(await countLog(page, '[data-level="error"]')).toBe(0);
       expect(await byId(page, "app-error").isVisible()).toBe(false);
@@ -271,40 +272,47 @@ for (const p of paths) {
       await ctx.close();
     });
 
-    it("7. sign-out clears the tokens from storage", async () => {
-      const ctx = await newContext(browser);
-      const page = await ctx.newPage();
-      await signIn(page, appUrl, "reader");
-      const before = await oidcUserEntries(page);
-      expect(before).toHaveLength(1);
-      const stored = JSON.parse(before[0]!.value) as {
-        access_token: string;
-        refresh_token: string;
-      };
-      expect(stored.refresh_token).toBeTruthy();
-
-      await byId(page, "btn-signout").click();
-      // The IdP asks to confirm the sign-out, then sends the browser back to the app.
+    it("7. sign-out clears the tokens from storage (localStorage, and ?storage=session)", async () => {
       const appOrigin = new URL(appUrl).origin;
-      await page.waitForURL((u) => u.origin !== appOrigin, { timeout: 15_000 });
-      const confirm = page.locator("button[name=logout][value=yes]");
-      if (await confirm.count()) await confirm.click();
-      await page.waitForURL((u) => u.origin === appOrigin, { timeout: 15_000 });
-      await page.waitForSelector("body[data-ready]");
-      await byId(page, "signed-out").waitFor();
+      for (const storage of ["local", "session"] as const) {
+        const ctx = await newContext(browser);
+        const page = await ctx.newPage();
+        await signIn(
+          page,
+          storage === "local" ? appUrl : `${appUrl}/?storage=${storage}`,
+          "reader",
+        );
+        expect(await byId(page, "storage-badge").textContent()).toBe(`storage: ${storage}`);
+        const before = await oidcUserEntries(page);
+        expect(before.map((e) => e.area)).toEqual([storage]);
+        const stored = JSON.parse(before[0]!.value) as {
+          access_token: string;
+          refresh_token: string;
+        };
+        expect(stored.refresh_token).toBeTruthy();
 
-      expect(await oidcUserEntries(page)).toEqual([]);
-      const everything = await page.evaluate(() =>
-        [localStorage, sessionStorage].flatMap((s) =>
-          Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i) ?? "")}`),
-        ),
-      );
-      for (const entry of everything) {
-        expect(entry.includes(stored.access_token)).toBe(false);
-        expect(entry.includes(stored.refresh_token)).toBe(false);
+        await byId(page, "btn-signout").click();
+        // The IdP asks to confirm the sign-out, then sends the browser back to the app.
+        await page.waitForURL((u) => u.origin !== appOrigin, { timeout: 15_000 });
+        const confirm = page.locator("button[name=logout][value=yes]");
+        if (await confirm.count()) await confirm.click();
+        await page.waitForURL((u) => u.origin === appOrigin, { timeout: 15_000 });
+        await page.waitForSelector("body[data-ready]");
+        await byId(page, "signed-out").waitFor();
+
+        expect(await oidcUserEntries(page)).toEqual([]);
+        const everything = await page.evaluate(() =>
+          [localStorage, sessionStorage].flatMap((s) =>
+            Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i) ?? "")}`),
+          ),
+        );
+        for (const entry of everything) {
+          expect(entry.includes(stored.access_token)).toBe(false);
+          expect(entry.includes(stored.refresh_token)).toBe(false);
+        }
+        await screenshot(page, p.name, `7-signed-out-${storage}`);
+        await ctx.close();
       }
-      await screenshot(page, p.name, "7-signed-out");
-      await ctx.close();
     });
   });
 }

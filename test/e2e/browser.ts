@@ -101,14 +101,19 @@ export async function watchStream(page: Page, count: number, intervalMs: number)
   return (await byId(page, "watch-status").getAttribute("data-code")) ?? "";
 }
 
-/** The storage keys holding an oidc-client-ts user, in local and session storage. */
-export function oidcUserEntries(page: Page): Promise<{ key: string; value: string }[]> {
+/** The storage entries holding an oidc-client-ts user, in local and session storage. */
+export function oidcUserEntries(
+  page: Page,
+): Promise<{ area: "local" | "session"; key: string; value: string }[]> {
   return page.evaluate(() => {
-    const out: { key: string; value: string }[] = [];
-    for (const s of [localStorage, sessionStorage]) {
+    const out: { area: "local" | "session"; key: string; value: string }[] = [];
+    for (const [area, s] of [
+      ["local", localStorage],
+      ["session", sessionStorage],
+    ] as const) {
       for (let i = 0; i < s.length; i++) {
         const key = s.key(i) ?? "";
-        if (key.startsWith("oidc.user")) out.push({ key, value: s.getItem(key) ?? "" });
+        if (key.startsWith("oidc.user")) out.push({ area, key, value: s.getItem(key) ?? "" });
       }
     }
     return out;

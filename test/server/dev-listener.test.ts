@@ -7,12 +7,16 @@ import { readFileSync } from "node:fs";
 import { connect as http2Connect } from "node:http2";
 import { Agent, request } from "node:https";
 import { create } from "@bufbuild/protobuf";
-import { Code, createContextValues, createHandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NotesService, WatchNotesRequestSchema } from "../../demo/gen/demo/v1/notes_pb.js";
 import { createNotesService } from "../../demo/server/notes-service.js";
 import { LIMITS, startBackend } from "../../demo/server/server.js";
-import { principalKey } from "../../src/server/index.js";
+import {
+  authorizationHeadersKey,
+  createRequestContext,
+  principalKey,
+} from "../../src/server/index.js";
 import { type Fixture, startFixture, WEB_ORIGIN } from "./helpers/fixture.js";
 import { grpcClients } from "./helpers/grpc-client.js";
 
@@ -210,18 +214,16 @@ describe("bad input gets gRPC errors, never a crash", () => {
     ).rejects.toMatchObject({ code: Code.ResourceExhausted });
   });
 
-  it("undecodable protobuf, unknown methods and odd requests leave the server serving", async () => {
-    const token = await fx.issuer.user("admin");
-    // Field 1 (limit) with a truncated varint.
-    const garbage = Buffer.from([0, 0, 0, 0, 2, 0x08, 0xff]);
-    const r = await new Promise<{ status: string | undefined }>((resolve, reject) => {
+  /** One raw gRPC request over HTTP/2; resolves to the grpc-status it ended with. */
+  function rawGrpc(path: string, body: Buffer, token: string): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
       const s = http2Connect(`https://localhost:${fx.backend.webPort}`, {
         ca: readFileSync(fx.pki.ca.cert),
       });
       s.on("error", reject);
       const req = s.request({
         ":method": "POST",
-        ":path": "/demo.v1.NotesService/ListNotes",
+        ":path": path,
         "content-type": "application/grpc",
         te: "trailers",
         authorization: `Bearer ${token}`,
@@ -233,14 +235,46 @@ describe("bad input gets gRPC errors, never a crash", () => {
       req.on("trailers", (t) => {
         status = t["grpc-status"] as string | undefined;
       });
-      req.on("end", () => {
+      req.on("close", () => {
         s.close();
-        resolve({ status });
+        resolve(status);
       });
       req.resume();
-      req.end(garbage);
+      req.end(body);
     });
-    expect(["3", "13"]).toContain(r.status);
+  }
+
+  it("undecodable protobuf, unknown methods and odd requests leave the server serving", async () => {
+    const token = await fx.issuer.user("admin");
+    // Field 1 (limit) with a truncated varint.
+    const truncated = Buffer.from([0, 0, 0, 0, 2, 0x08, 0xff]);
+    expect(["3", "13"]).toContain(
+      await rawGrpc("/demo.v1.NotesService/ListNotes", truncated, token),
+    );
+    // Compressed flag without a grpc-encoding, a frame longer than its body, and two messages on unary.
+    const bad = [
+      Buffer.from([1, 0, 0, 0, 1, 0]),
+      Buffer.from([0, 0, 0, 0, 50, 0x08]),
+      Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+    ];
+    for (const body of bad) {
+      const status = await rawGrpc("/demo.v1.NotesService/ListNotes", body, token);
+      expect(status).toBeDefined();
+      expect(status).not.toBe("0");
+    }
+    // Random frames: every one ends with a gRPC status, none crashes the process.
+    let seed = 42;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let i = 0; i < 30; i++) {
+      const len = rand() % 40;
+      const payload = Buffer.from(Array.from({ length: len }, () => rand() & 0xff));
+      const body = Buffer.concat([Buffer.from([0, 0, 0, 0, len]), payload]);
+      const path = i % 2 ? "/demo.v1.NotesService/CreateNote" : "/demo.v1.NotesService/WatchNotes";
+      expect(await rawGrpc(path, body, token)).toMatch(/^\d+$/);
+    }
     const unknown = await http1("POST", "/demo.v1.NotesService/Nope", {
       "content-type": "application/grpc-web+proto",
     });
@@ -250,6 +284,53 @@ describe("bad input gets gRPC errors, never a crash", () => {
     // Still serving.
     const who = await fx.webClient().whoAmI({}, { headers: { authorization: `Bearer ${token}` } });
     expect(who.subject).toBe("admin");
+  });
+});
+
+describe("header limits", () => {
+  it("headers over the limit get RESOURCE_EXHAUSTED on both listeners; serving continues", async () => {
+    const token = await fx.issuer.user("reader");
+    const pad = "x".repeat(LIMITS.maxHeaderListSize + 1024);
+    for (const protocol of ["grpc-web", "connect"] as const) {
+      const err = await fx
+        .webClient(protocol)
+        .whoAmI({}, { headers: { authorization: `Bearer ${token}`, "x-pad": pad } })
+        .then(
+          () => undefined,
+          (e: unknown) => ConnectError.from(e),
+        );
+      expect(err?.code).toBe(Code.ResourceExhausted);
+    }
+    const c = grpcClients(fx.backend.mtlsPort, {
+      ca: fx.pki.meshCa.cert,
+      identity: fx.pki.gateway,
+    });
+    try {
+      const r = await c.unary(
+        "notes",
+        "WhoAmI",
+        {},
+        { authorization: `Bearer ${token}`, "x-pad": pad },
+      );
+      expect(r.code).toBe(8);
+      const ok = await c.unary("notes", "WhoAmI", {}, { authorization: `Bearer ${token}` });
+      expect(ok.code).toBe(0);
+    } finally {
+      c.close();
+    }
+    expect(
+      fx.records.filter((r) => (r as { event?: string }).event === "headers-too-large").length,
+    ).toBe(2);
+    const who = await fx.webClient().whoAmI({}, { headers: { authorization: `Bearer ${token}` } });
+    expect(who.subject).toBe("reader");
+  });
+
+  it("records every raw authorization header, which Node's merged headers would hide", () => {
+    const ctx = createRequestContext()({
+      rawHeaders: [":path", "/x", "Authorization", "Bearer a", "authorization", "Bearer b"],
+      socket: null,
+    } as never);
+    expect(ctx.get(authorizationHeadersKey)).toEqual(["Bearer a", "Bearer b"]);
   });
 });
 

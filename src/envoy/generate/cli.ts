@@ -32,6 +32,10 @@ interface Args {
 /** Runs the command; returns the exit code. */
 export async function runGenerate(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
+  if (args === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   if (typeof args === "string") {
     process.stderr.write(`envoy generate: ${args}\n${USAGE}`);
     return 2;

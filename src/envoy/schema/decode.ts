@@ -50,6 +50,9 @@ const SPECIAL_JSON = new Set([
   "google.protobuf.Any",
 ]);
 
+const TRUE_STRINGS = /^(true|t|yes|y|1)$/i;
+const FALSE_STRINGS = /^(false|f|no|n|0)$/i;
+
 const TYPED_STRUCT = new Set(["xds.type.v3.TypedStruct", "udpa.type.v1.TypedStruct"]);
 
 const fieldMaps = new WeakMap<protobuf.Type, Map<string, protobuf.Field>>();
@@ -232,7 +235,9 @@ function decodeField(
       return decodeField(ctx, field, [value], path, depth);
     }
     const out: Decoded[] = [];
-    value.forEach((item, i) => {
+    // Envoy's parser flattens nested lists into the outer one.
+    const flat = value.some(Array.isArray) ? (value.flat(Number.POSITIVE_INFINITY) as unknown[]) : value;
+    flat.forEach((item, i) => {
       if (item === null) {
         err(
           ctx,
@@ -275,20 +280,22 @@ function decodeTyped(
 ): Decoded | undefined {
   const name = fullName(type);
   const wrapped = WRAPPERS[name];
-  if (wrapped) return decodeScalar(ctx, wrapped, value, path);
-  switch (name) {
-    case "google.protobuf.Duration":
-      if (parseDuration(value) === undefined) {
-        err(
-          ctx,
-          path,
-          "value",
-          "bad-duration",
-          `expected a duration such as "1.5s", got ${describe(value)}`,
-        );
+  if (wrapped) {
+    // Envoy's parser also takes the message form {value: x}.
+    if (isObject(value)) {
+      const extra = Object.keys(value).filter((k) => k !== "value");
+      for (const k of extra) err(ctx, [...path, k], "key", "unknown-field", `unknown field "${k}" in ${name}`);
+      if (!("value" in value)) {
+        err(ctx, path, "value", "schema-type", `expected a ${wrapped} or {value: …}`);
         return undefined;
       }
-      return value as string;
+      return decodeScalar(ctx, wrapped, value.value, [...path, "value"]);
+    }
+    return decodeScalar(ctx, wrapped, value, path);
+  }
+  switch (name) {
+    case "google.protobuf.Duration":
+      return decodeDuration(ctx, value, path);
     case "google.protobuf.Timestamp":
       if (typeof value !== "string" || !TIMESTAMP.test(value)) {
         err(
@@ -446,7 +453,11 @@ function decodeEnum(
   value: unknown,
   path: Path,
 ): Decoded | undefined {
+  if (typeof value === "string" && /^-?\d+$/.test(value)) return decodeEnum(ctx, e, Number(value), path);
   if (typeof value === "string") {
+    // Envoy parses enum names case-insensitively.
+    const name = value in e.values ? value : Object.keys(e.values).find((k) => k.toLowerCase() === value.toLowerCase());
+    if (name !== undefined && name !== value) return decodeEnum(ctx, e, name, path);
     if (!(value in e.values)) {
       err(
         ctx,
@@ -488,7 +499,11 @@ function decodeScalar(
     case "string":
       return typeof value === "string" ? value : bad("a string");
     case "bool":
-      return typeof value === "boolean" ? value : bad("true or false");
+      if (typeof value === "boolean") return value;
+      // Envoy's parser reads "true"/"t"/"yes"/"y"/"1" and their negatives from strings.
+      if (typeof value === "string" && TRUE_STRINGS.test(value)) return true;
+      if (typeof value === "string" && FALSE_STRINGS.test(value)) return false;
+      return bad("true or false");
     case "bytes":
       return typeof value === "string" && BASE64.test(value) ? value : bad("base64 bytes");
     case "double":
@@ -524,10 +539,13 @@ function decodeScalar(
   }
 }
 
+/** An integer as protobuf's JSON parser (as Envoy configures it) reads one: a number, or a decimal, hex or integral numeric string. */
 function integer(value: unknown, min: number, max: number): number | undefined {
   let n: number;
   if (typeof value === "number") n = value;
-  else if (typeof value === "string" && /^-?\d+$/.test(value)) n = Number(value);
+  else if (typeof value === "string" && /^[-+]?\d+$/.test(value)) n = Number(value);
+  else if (typeof value === "string" && /^0x[0-9a-fA-F]+$/.test(value)) n = Number.parseInt(value.slice(2), 16);
+  else if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) n = Number(value);
   else return undefined;
   if (!Number.isInteger(n) || n < min || n > max) return undefined;
   return n;
@@ -599,4 +617,33 @@ export function err(
   message: string,
 ): void {
   ctx.issues.push({ path, at, rule, severity: "error", message });
+}
+
+/** A Duration: "1.5s" (at most 9 fractional digits) or {seconds, nanos}; Envoy refuses negative ones. */
+function decodeDuration(ctx: DecodeContext, value: unknown, path: Path): Decoded | undefined {
+  if (isObject(value)) {
+    const extra = Object.keys(value).filter((k) => k !== "seconds" && k !== "nanos");
+    for (const k of extra) err(ctx, [...path, k], "key", "unknown-field", `unknown field "${k}" in google.protobuf.Duration`);
+    const secs = value.seconds === undefined ? 0 : integer(value.seconds, -DURATION_MAX_SECONDS, DURATION_MAX_SECONDS);
+    const nanos = value.nanos === undefined ? 0 : integer(value.nanos, -999999999, 999999999);
+    if (secs === undefined || nanos === undefined) {
+      err(ctx, path, "value", "bad-duration", "expected integer seconds and nanos");
+      return undefined;
+    }
+    if (secs < 0 || nanos < 0) {
+      err(ctx, path, "value", "bad-duration", "durations must not be negative");
+      return undefined;
+    }
+    return `${secs}${nanos ? `.${String(nanos).padStart(9, "0")}` : ""}s`;
+  }
+  const s = parseDuration(value);
+  if (s === undefined) {
+    err(ctx, path, "value", "bad-duration", `expected a duration such as "1.5s", got ${describe(value)}`);
+    return undefined;
+  }
+  if (s < 0) {
+    err(ctx, path, "value", "bad-duration", "durations must not be negative");
+    return undefined;
+  }
+  return value as string;
 }

@@ -11,6 +11,22 @@ import {
 import type { DecodedMessage } from "../schema/decode.js";
 import { type Issue, type Path, pathOf } from "../schema/issue.js";
 
+/**
+ * Rule ids of checks Envoy itself makes when loading a config (beyond schema
+ * and PGV): a config with one of these fails `envoy --mode validate`.
+ */
+export const ENVOY_LOAD_RULES: ReadonlySet<string> = new Set([
+  "unknown-cluster",
+  "duplicate-name",
+  "missing-file",
+  "sds-needs-node",
+  "extension-config-missing",
+  "listener-no-filter-chains",
+  "listener-no-address",
+  "unknown-secret",
+  "invalid-uri",
+]);
+
 /** A file named by the config (SDS path, watched directory, DataSource filename). */
 export interface FileRef {
   readonly path: string;
@@ -87,6 +103,41 @@ export function crossReferences(ctx: LintContext): Issue[] {
         for (const w of msgs(get(r, "route", "weighted_clusters", "clusters"))) check(w);
       }
     }
+  }
+
+  // Checks Envoy makes when it builds the config (not in the schema).
+  const extension = (holder: DecodedMessage, what: string) => {
+    const tc = holder.typed_config;
+    const hasType = isMsg(tc) && typeof tc["@type"] === "string";
+    if (!hasType && !isMsg(holder.config_discovery))
+      out.push(issue(holder, isMsg(tc) ? "typed_config" : "name", "extension-config-missing", `${what} ${String(holder.name ?? "")} has no typed_config: Envoy finds no implementation for it`));
+  };
+  for (const f of ctx.all("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter")) extension(f, "http filter");
+  for (const f of ctx.all("envoy.config.listener.v3.Filter")) extension(f, "network filter");
+  for (const l of ctx.all("envoy.config.listener.v3.Listener")) {
+    const chains = Array.isArray(l.filter_chains) ? l.filter_chains.length : 0;
+    if (chains === 0 && !isMsg(l.default_filter_chain) && !isMsg(l.api_listener))
+      out.push(issue(l, "name", "listener-no-filter-chains", `listener ${String(l.name ?? "")} has no filter chains`));
+    if (!isMsg(l.address) && !isMsg(l.api_listener) && !isMsg(l.internal_listener))
+      out.push(issue(l, "name", "listener-no-address", `listener ${String(l.name ?? "")} has no address`));
+  }
+  const secrets = new Set(
+    msgs(get(ctx.config, "static_resources", "secrets")).map((s) => String(s.name)),
+  );
+  for (const s of ctx.all("envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig")) {
+    if (!isMsg(s.sds_config) && typeof s.name === "string" && !secrets.has(s.name))
+      out.push(issue(s, "name", "unknown-secret", `secret ${s.name} has no sds_config and is not a static secret`));
+  }
+  for (const u of ctx.all("envoy.config.core.v3.HttpUri")) {
+    if (typeof u.uri !== "string") continue;
+    let ok = false;
+    try {
+      const url = new URL(u.uri);
+      ok = (url.protocol === "http:" || url.protocol === "https:") && url.host !== "";
+    } catch {
+      ok = false;
+    }
+    if (!ok) out.push(issue(u, "uri", "invalid-uri", `${JSON.stringify(u.uri)} is not an http(s) URL`));
   }
 
   const usesPathSds = ctx.all("envoy.config.core.v3.PathConfigSource").length > 0;

@@ -9,6 +9,7 @@ import { type DecodedMessage, decodeMessage } from "../schema/decode.js";
 import { type Issue, pathOf, type Severity } from "../schema/issue.js";
 import { envoyApi } from "../schema/protos.js";
 import { crossReferences, fileRefs, missingFiles } from "./cross-refs.js";
+import { envoyYamlToJson } from "./envoy-yaml.js";
 import { positionOf } from "./positions.js";
 
 /** One problem in a config, with its source position. */
@@ -151,7 +152,8 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
   };
   let doc: ReturnType<typeof parseDocument>;
   try {
-    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    // Failsafe: every scalar is its text; envoyYamlToJson applies Envoy's own conversion.
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, schema: "failsafe" });
   } catch (e) {
     return [at(0, "yaml-syntax", e instanceof Error ? e.message : "unparseable YAML")];
   }
@@ -171,7 +173,7 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
   );
   let json: unknown;
   try {
-    json = doc.toJS({ maxAliasCount: 100 });
+    json = envoyYamlToJson(doc);
   } catch (e) {
     return [
       at(

@@ -419,7 +419,9 @@ describe.skipIf(!bin)(bin ? "Envoy gateway, end to end" : "skipped: no Envoy bin
 });
 
 describe.skipIf(!bin)(
-  bin ? "Envoy gateway: refused upstream and the real IdP" : "skipped: no Envoy binary",
+  bin
+    ? "Envoy gateway, one gateway per case: real IdP, rate limit, refused upstream"
+    : "skipped: no Envoy binary",
   () => {
     let pki: DevPki;
     let agent: Agent;
@@ -491,6 +493,42 @@ describe.skipIf(!bin)(
         await envoy.close();
         await backend.close();
         await idp.close();
+      }
+    });
+
+    it("enforces the local rate limit: calls beyond the bucket get UNAVAILABLE (HTTP 429) at the gateway", async () => {
+      const signer = await startSigner(pki);
+      const backend = await startBackend({
+        pki,
+        issuer: signer.issuer,
+        jwksUri: signer.jwksUri,
+        allowedOrigins: [ORIGIN],
+      });
+      const envoy = await startEnvoy({
+        pki,
+        idpIssuer: signer.issuer,
+        jwksUri: signer.jwksUri,
+        backendPort: backend.mtlsPort,
+        allowedOrigins: [ORIGIN],
+        rateLimit: { maxTokens: 3, tokensPerFill: 3, fillIntervalSeconds: 3600 },
+      });
+      try {
+        const client = createClient(
+          NotesService,
+          createOidcTransport({
+            baseUrl: envoy.url,
+            tokens: new StaticTokenSource(await signer.mint({ scope: "notes.read" })),
+            fetch: fetchWithCa,
+          }),
+        );
+        const codes: (Code | "ok")[] = [];
+        for (let i = 0; i < 5; i++) codes.push(await codeOf(client.listNotes({})));
+        expect(codes.slice(0, 3)).toEqual(["ok", "ok", "ok"]);
+        expect(codes.slice(3)).toEqual([Code.Unavailable, Code.Unavailable]);
+      } finally {
+        await envoy.close();
+        await backend.close();
+        await signer.close();
       }
     });
 

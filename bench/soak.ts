@@ -1,0 +1,750 @@
+/**
+ * `npm run soak`: the long load-and-fault run (DESIGN.md). Starts the real stack (IdP with a
+ * short access-token TTL, backend, and Envoy when a binary is found) on ephemeral loopback
+ * ports, drives K simulated SPA clients built on the SDK, injects faults on a schedule, and
+ * writes `bench/SOAK.md` (tables plus a machine-readable JSON block). Exits 1 on FAIL.
+ *
+ *   npm run soak -- --duration 60 --clients 8
+ *
+ * Flags (all bounded): --duration S (per path, 45..3600, default 120), --clients K (3..64,
+ * default 8), --rate R (calls/s per client, 0.5..20, default 4), --ttl S (access-token TTL,
+ * default 15), --leeway S (renew window, default 5), --outage S (IdP down, default 6),
+ * --path direct|envoy|both (default both; Envoy only when `findEnvoy()` finds a binary),
+ * --out FILE (default bench/SOAK.md).
+ *
+ * Faults, in order, at fixed fractions of the duration:
+ *  1. forced expiry: every client's stored token is marked expired at once (client view);
+ *     each must refresh exactly once however many calls are in flight;
+ *  2. IdP unreachable (listener closed, connections refused) right after, for --outage
+ *     seconds, then back: calls keep working on the current token, refresh resumes after;
+ *  3. backend certificates re-issued in place: the backend reloads them without a restart;
+ *  4. Envoy's SDS directories swapped (kubelet-style symlink swap), when Envoy runs;
+ *  5. the grant of one client (the only `admin`) revoked at the IdP: that client gets exactly
+ *     one session-ended, stops, and makes no further token request.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { Agent, setGlobalDispatcher } from "undici";
+import type { RunningEnvoy } from "../demo/envoy.js";
+import { BACKEND_DNS, BACKEND_SPIFFE, GATEWAY_SPIFFE } from "../demo/pki.js";
+import { startStack } from "../demo/stack.js";
+import { findEnvoy } from "../src/envoy/find-binary.js";
+import { type FailureRecord, METHODS, SoakClient } from "./soak/client.js";
+import {
+  captureListeners,
+  issueFresh,
+  listenerSwitch,
+  reachable,
+  reissueInPlace,
+  servedSerial,
+} from "./soak/faults.js";
+import { bump, type LatencySummary, mib, rssOfPid, sleep, summarize } from "./soak/stats.js";
+
+interface Settings {
+  durationS: number;
+  clients: number;
+  rate: number;
+  ttlS: number;
+  leewayS: number;
+  outageS: number;
+  paths: Array<"direct" | "envoy">;
+  out: string;
+}
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+interface TimelineEntry {
+  /** Seconds since the load started. */
+  at: number;
+  event: string;
+}
+
+interface PathResult {
+  path: "direct" | "envoy";
+  verdict: "PASS" | "FAIL";
+  checks: Check[];
+  timeline: TimelineEntry[];
+  figures: {
+    durationS: number;
+    clients: number;
+    callsMade: number;
+    callsOk: number;
+    callsFailed: number;
+    expectedFailures: number;
+    unexpectedFailures: number;
+    failuresByCode: Record<string, { expected: number; unexpected: number }>;
+    expectedReasons: Record<string, number>;
+    latencyMs: Record<string, LatencySummary>;
+    refreshGrantsAtIdp: number;
+    clientRefreshes: number;
+    tokenExpiries: number;
+    grantsPerExpiry: number;
+    earlyRefreshes: number;
+    lateRefreshes: number;
+    refreshErrors: Record<string, number>;
+    retries: number;
+    refreshReuse: number;
+    sessionEnded: Record<string, number>;
+    callsOkDuringIdpOutage: number;
+    rssStartBytes: number;
+    rssEndBytes: number;
+    rssMaxBytes: number;
+    heapAfterGcStartBytes: number;
+    heapAfterGcEndBytes: number;
+    envoyRssStartBytes?: number;
+    envoyRssEndBytes?: number;
+  };
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const LOCAL_SANS = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"];
+const REVOKED_LOGIN = "admin";
+const PROBES_AFTER_END = 3;
+/** Heap growth (after GC) tolerated over one path's run. */
+const HEAP_GROWTH_LIMIT = 64 * 1048576;
+
+function settings(): Settings {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: "string", default: "120" },
+      clients: { type: "string", default: "8" },
+      rate: { type: "string", default: "4" },
+      ttl: { type: "string", default: "15" },
+      leeway: { type: "string", default: "5" },
+      outage: { type: "string", default: "6" },
+      path: { type: "string", default: "both" },
+      out: { type: "string", default: join(ROOT, "bench", "SOAK.md") },
+    },
+    strict: true,
+  });
+  const num = (name: string, raw: string, min: number, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new Error(`--${name} must be a number in ${min}..${max}, got "${raw}"`);
+    }
+    return n;
+  };
+  const ttlS = Math.round(num("ttl", values.ttl, 6, 3600));
+  const leewayS = Math.round(num("leeway", values.leeway, 1, ttlS - 1));
+  const path = values.path;
+  if (path !== "direct" && path !== "envoy" && path !== "both") {
+    throw new Error(`--path must be direct, envoy or both, got "${path}"`);
+  }
+  const durationS = num("duration", values.duration, 45, 3600);
+  // Revocation comes after the other faults (about 0.55 of the run) and needs a token life
+  // plus margin before the end for the client to find out.
+  if (durationS * 0.45 < ttlS + 10) {
+    throw new Error(
+      `--duration ${durationS} is too short for --ttl ${ttlS}: need at least ${Math.ceil((ttlS + 10) / 0.45)}`,
+    );
+  }
+  return {
+    durationS,
+    clients: Math.round(num("clients", values.clients, 3, 64)),
+    rate: num("rate", values.rate, 0.5, 20),
+    ttlS,
+    leewayS,
+    // The outage sits between two refresh points so the current token must carry the calls.
+    outageS: Math.min(num("outage", values.outage, 1, 600), Math.max(1, ttlS - leewayS - 4)),
+    paths: path === "both" ? ["direct", "envoy"] : [path],
+    out: values.out,
+  };
+}
+
+const gc = (): (() => void) => {
+  v8.setFlagsFromString("--expose-gc");
+  return vm.runInNewContext("gc") as () => void;
+};
+
+function heapAfterGc(collect: () => void): number {
+  collect();
+  collect();
+  return process.memoryUsage().heapUsed;
+}
+
+async function runPath(
+  path: "direct" | "envoy",
+  s: Settings,
+  collect: () => void,
+): Promise<PathResult> {
+  const certDir = mkdtempSync(join(os.tmpdir(), "gwo-soak-"));
+  const checks: Check[] = [];
+  const check = (name: string, ok: boolean, detail: string) => {
+    checks.push({ name, ok, detail });
+    log(`  [${ok ? "ok" : "FAIL"}] ${name}: ${detail}`);
+  };
+  const timeline: TimelineEntry[] = [];
+  let t0 = Date.now();
+  const mark = (event: string) => {
+    const at = Math.round((Date.now() - t0) / 100) / 10;
+    timeline.push({ at, event });
+    log(`  t+${at.toFixed(1)}s ${event}`);
+  };
+
+  const heapStart = heapAfterGc(collect);
+  const rssStart = process.memoryUsage().rss;
+  const idpErrors: string[] = [];
+  const { value: stack, servers } = await captureListeners(() =>
+    startStack({
+      certDir,
+      envoy: path === "envoy",
+      web: false,
+      tokenTtl: s.ttlS,
+      renewWindow: s.leewayS,
+      idpLog: (r) => {
+        if (idpErrors.length < 50) idpErrors.push(`${r.level} ${r.event}`);
+      },
+    }),
+  );
+  const clients: SoakClient[] = [];
+  let globalAgent: Agent | undefined;
+  try {
+    log(`== ${path} path: API ${stack.apiUrl}, IdP ${stack.idp.issuer}, TTL ${s.ttlS}s`);
+    const idpServer = servers.find((srv) => {
+      const a = srv.address();
+      return typeof a === "object" && a !== null && a.port === stack.idp.port;
+    });
+    if (!idpServer) throw new Error("could not find the IdP's listener");
+    const idpSwitch = listenerSwitch(idpServer, stack.idp.port, "127.0.0.1");
+    const ca = readFileSync(stack.pki.ca.cert);
+    // oidc-client-ts calls the global fetch: make it trust this run's dev CA.
+    globalAgent = new Agent({ connect: { ca } });
+    setGlobalDispatcher(globalAgent);
+    const envoy = stack.envoy as RunningEnvoy | undefined;
+    const envoyRssStart = envoy ? await rssOfPid(envoy.pid) : undefined;
+
+    // Client 0 is the only admin (its grant gets revoked), client 1 a reader (CreateNote is
+    // PERMISSION_DENIED, never retried), the rest writers.
+    for (let id = 0; id < s.clients; id++) {
+      const login = id === 0 ? REVOKED_LOGIN : id === 1 ? "reader" : "writer";
+      const c = new SoakClient({
+        id,
+        login,
+        issuer: stack.idp.issuer,
+        redirectUri: stack.redirectUri,
+        apiUrl: stack.apiUrl,
+        origin: stack.webOrigin,
+        ca,
+        leewaySeconds: s.leewayS,
+        rate: s.rate,
+        workers: 2,
+        timeoutMs: 10_000,
+      });
+      clients.push(c);
+      await c.signIn();
+    }
+    const revoked = clients[0]!;
+    const grantsAtStart = stack.idp.stats.refreshGrants;
+    const reuseAtStart = stack.idp.stats.refreshReuse;
+
+    const d = s.durationS * 1000;
+    t0 = Date.now();
+    const endAt = t0 + d;
+    const forcedAt = t0 + 0.25 * d;
+    const outageStart = forcedAt + 2000;
+    const outageEnd = outageStart + s.outageS * 1000;
+    const rotateAt = Math.max(outageEnd + 2000, t0 + 0.45 * d);
+    const sdsAt = rotateAt + Math.max(3000, 0.08 * d);
+    const revokeAt = Math.min(t0 + 0.62 * d, endAt - (s.ttlS + 8) * 1000);
+    mark(`load started: ${s.clients} clients × ${s.rate} calls/s for ${s.durationS}s`);
+
+    let rssMax = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    }, 1000);
+    const okTotal = () =>
+      clients.reduce((n, c) => n + Object.values(c.ok).reduce((a, b) => a + b, 0), 0);
+
+    const faults = (async () => {
+      const at = async (when: number) => sleep(when - Date.now());
+      const forcedTimes = new Map<number, number>();
+
+      // 1. Forced expiry for every client at once.
+      await at(forcedAt);
+      for (const c of clients) {
+        if (await c.forceExpiry()) forcedTimes.set(c.id, Date.now());
+      }
+      mark(`forced expiry: ${forcedTimes.size} clients' tokens marked expired`);
+
+      // 2. IdP unreachable between two refresh points.
+      await at(outageStart);
+      const grantsBeforeOutage = stack.idp.stats.refreshGrants;
+      await idpSwitch.down();
+      const downOk = !(await reachable(stack.idp.port));
+      const okAtOutage = okTotal();
+      mark(`IdP listener closed (connections refused: ${downOk})`);
+      await at(outageEnd);
+      const okDuringOutage = okTotal() - okAtOutage;
+      const grantsDuringOutage = stack.idp.stats.refreshGrants - grantsBeforeOutage;
+      await idpSwitch.up();
+      const upOk = await reachable(stack.idp.port);
+      mark(
+        `IdP listener reopened (reachable: ${upOk}); ${okDuringOutage} calls succeeded meanwhile`,
+      );
+
+      // 3. Backend certificates re-issued in place; the file watcher must reload them.
+      await at(rotateAt);
+      const pki = stack.pki;
+      const meshClient = {
+        ca: readFileSync(pki.meshCa.cert),
+        cert: readFileSync(pki.gateway.cert),
+        key: readFileSync(pki.gateway.key),
+      };
+      const probeWeb = () =>
+        servedSerial({ port: stack.backend.webPort, ca, servername: "localhost" });
+      const probeMtls = () =>
+        servedSerial({
+          port: stack.backend.mtlsPort,
+          servername: BACKEND_DNS,
+          alpn: ["h2"],
+          ...meshClient,
+        });
+      const before = { web: await probeWeb(), mtls: await probeMtls() };
+      const reloadsBefore = countLogs(stack.backend.logs, "tls-reloaded");
+      reissueInPlace(pki.localhost, { ca: pki.ca, usage: "server", sans: LOCAL_SANS });
+      reissueInPlace(pki.backend, {
+        ca: pki.meshCa,
+        usage: "server",
+        sans: [`DNS:${BACKEND_DNS}`, ...LOCAL_SANS, `URI:${BACKEND_SPIFFE}`],
+      });
+      mark("backend certificates re-issued in place (web + mTLS listener)");
+      let after = before;
+      for (let i = 0; i < 20; i++) {
+        await sleep(250);
+        after = { web: await probeWeb(), mtls: await probeMtls() };
+        if (after.web !== before.web && after.mtls !== before.mtls) break;
+      }
+      const reloads = countLogs(stack.backend.logs, "tls-reloaded") - reloadsBefore;
+      const reloadFailures = countLogs(stack.backend.logs, "tls-reload-failed");
+      mark(
+        `backend serving new certificates: web ${after.web !== before.web}, mTLS ${after.mtls !== before.mtls} (${reloads} reloads, ${reloadFailures} reload errors)`,
+      );
+
+      // 4. Envoy SDS directory swap.
+      let sds: { server: boolean; tried: boolean } = { server: false, tried: false };
+      if (envoy) {
+        await at(sdsAt);
+        const probeEnvoy = () => servedSerial({ port: envoy.port, ca, servername: "localhost" });
+        const envoyBefore = await probeEnvoy();
+        const staging = mkdtempSync(join(certDir, "sds-"));
+        const server = issueFresh(staging, "server", {
+          ca: pki.ca,
+          usage: "server",
+          sans: LOCAL_SANS,
+        });
+        const client = issueFresh(staging, "gateway", {
+          ca: pki.meshCa,
+          usage: "client",
+          sans: [`URI:${GATEWAY_SPIFFE}`],
+        });
+        envoy.rotate("server", { "tls.crt": server.cert, "tls.key": server.key });
+        envoy.rotate("upstream-client", {
+          "tls.crt": client.cert,
+          "tls.key": client.key,
+          "ca.crt": pki.meshCa.cert,
+        });
+        mark("Envoy SDS directories swapped (server + upstream-client)");
+        let envoyAfter = envoyBefore;
+        for (let i = 0; i < 40 && envoyAfter === envoyBefore; i++) {
+          await sleep(250);
+          envoyAfter = await probeEnvoy();
+        }
+        sds = { server: envoyAfter !== envoyBefore, tried: true };
+        mark(`Envoy serving the new listener certificate: ${sds.server}`);
+      }
+
+      // 5. Revoke one client's grant.
+      await at(revokeAt);
+      const revokedGrants = await stack.idp.revokeGrants(REVOKED_LOGIN);
+      const revokedAtMs = Date.now();
+      mark(`grant of client 0 (${REVOKED_LOGIN}) revoked at the IdP (${revokedGrants} grant)`);
+      return {
+        forcedTimes,
+        downOk,
+        upOk,
+        okDuringOutage,
+        grantsDuringOutage,
+        certs: { before, after, reloads, reloadFailures },
+        sds,
+        revokedGrants,
+        revokedAtMs,
+      };
+    })();
+
+    await Promise.all(clients.map((c) => c.run(endAt)));
+    const f = await faults;
+    clearInterval(sampler);
+    mark("load finished");
+    const ended = revoked.events.sessionEnded[0];
+    if (ended)
+      mark(
+        `client 0 got session-ended (${ended.reason}) at t+${((ended.t - t0) / 1000).toFixed(1)}s`,
+      );
+    const probe = await revoked.probeAfterEnd(PROBES_AFTER_END);
+
+    // ---- figures ----
+    const grants = stack.idp.stats.refreshGrants - grantsAtStart;
+    const refreshReuse = stack.idp.stats.refreshReuse - reuseAtStart;
+    const latencyMs: Record<string, LatencySummary> = {};
+    for (const m of METHODS) latencyMs[m] = summarize(clients.flatMap((c) => c.latency[m] ?? []));
+    const callsOk = clients.reduce((n, c) => n + sum(Object.values(c.ok)), 0);
+    const failures = clients.flatMap((c) => c.failures);
+    const failuresByCode: Record<string, { expected: number; unexpected: number }> = {};
+    const expectedReasons: Record<string, number> = {};
+    let expectedFailures = 0;
+    const unexpected: FailureRecord[] = [];
+    for (const fr of failures) {
+      const reason = expectedBecause(fr, f.revokedAtMs);
+      const slot = failuresByCode[fr.code] ?? { expected: 0, unexpected: 0 };
+      failuresByCode[fr.code] = slot;
+      if (reason) {
+        slot.expected++;
+        expectedFailures++;
+        bump(expectedReasons, reason);
+      } else {
+        slot.unexpected++;
+        unexpected.push(fr);
+      }
+    }
+    const callsFailed = failures.length;
+
+    // Refresh accounting: every refresh is either forced, or within the renew window
+    // ("natural"); one earlier than that would be a duplicate grant for the same expiry.
+    const graceMs = 1000;
+    let early = 0;
+    let late = 0;
+    let expiries = 0;
+    let clientRefreshes = 0;
+    const refreshErrors: Record<string, number> = {};
+    let retries = 0;
+    const sessionEnded: Record<string, number> = {};
+    let forcedWindowOk = 0;
+    let resumedAfterOutage = 0;
+    let activeAfterOutage = 0;
+    for (const c of clients) {
+      clientRefreshes += c.events.refreshDone.length;
+      for (const r of c.events.refreshDone) {
+        expiries++;
+        if (!r.forced && r.remainingMs > s.leewayS * 1000 + graceMs) early++;
+        if (r.remainingMs < 0) late++;
+      }
+      // An expiry that found the grant revoked: a token request, but no grant.
+      if (c === revoked && c.events.sessionEnded.length > 0) expiries++;
+      for (const [k, v] of Object.entries(c.events.refreshError)) bump(refreshErrors, k, v);
+      retries += c.events.retry;
+      sessionEnded[`client ${c.id} (${c.login})`] = c.events.sessionEnded.length;
+      const forcedAt = f.forcedTimes.get(c.id);
+      if (forcedAt !== undefined) {
+        const inWindow = c.events.refreshDone.filter(
+          (r) => r.t >= forcedAt && r.t < forcedAt + 2000,
+        );
+        if (inWindow.length === 1 && inWindow[0]?.forced) forcedWindowOk++;
+      }
+      if (c !== revoked) {
+        activeAfterOutage++;
+        if (c.events.refreshDone.some((r) => r.t > outageEnd)) resumedAfterOutage++;
+      }
+    }
+
+    const grantsPerExpiry = expiries === 0 ? 0 : grants / expiries;
+    const revokedRequestsAfter = revoked.events.refreshStart.filter(
+      (t) => t >= f.revokedAtMs,
+    ).length;
+    const heapEnd = heapAfterGc(collect);
+    const rssEnd = process.memoryUsage().rss;
+    const envoyRssEnd = envoy ? await rssOfPid(envoy.pid) : undefined;
+
+    // ---- checks ----
+    log(`  checks (${path}):`);
+    check(
+      "calls made",
+      callsOk > 0 && clients.every((c) => sum(Object.values(c.ok)) > 0),
+      `${callsOk + callsFailed} calls, ${callsOk} ok, every client made successful calls`,
+    );
+    check(
+      "no unexpected failures",
+      unexpected.length === 0,
+      unexpected.length === 0
+        ? `${expectedFailures} expected failures only`
+        : `${unexpected.length} unexpected: ${describeFailures(unexpected, t0)}`,
+    );
+    check("refresh-token reuse at the IdP", refreshReuse === 0, `refreshReuse = ${refreshReuse}`);
+    check(
+      "IdP grants match client refreshes",
+      grants === clientRefreshes,
+      `${grants} refresh_token grants at the IdP, ${clientRefreshes} refresh-done events`,
+    );
+    check(
+      "one grant per token expiry",
+      early === 0 && grantsPerExpiry >= 0.9 && grantsPerExpiry <= 1.1,
+      `${grants} grants / ${expiries} expiries = ${grantsPerExpiry.toFixed(3)}; early (duplicate) refreshes ${early}; late ${late}`,
+    );
+    check(
+      "forced expiry: exactly one refresh per client",
+      forcedWindowOk === f.forcedTimes.size && f.forcedTimes.size === clients.length,
+      `${forcedWindowOk}/${f.forcedTimes.size} clients refreshed exactly once within 2 s (${clients.length} clients)`,
+    );
+    check(
+      "IdP outage: current token carries the calls",
+      f.downOk && f.okDuringOutage > 0 && f.grantsDuringOutage === 0,
+      `listener refused connections: ${f.downOk}; ${f.okDuringOutage} calls ok during ${s.outageS}s outage; ${f.grantsDuringOutage} grants meanwhile`,
+    );
+    check(
+      "IdP back: refresh resumes",
+      f.upOk && resumedAfterOutage === activeAfterOutage,
+      `${resumedAfterOutage}/${activeAfterOutage} clients refreshed after the IdP came back`,
+    );
+    check(
+      "backend certificate rotation without restart",
+      f.certs.after.web !== f.certs.before.web && f.certs.after.mtls !== f.certs.before.mtls,
+      `web listener serial changed: ${f.certs.after.web !== f.certs.before.web}, mTLS serial changed: ${f.certs.after.mtls !== f.certs.before.mtls}; ${f.certs.reloads} reloads, ${f.certs.reloadFailures} reload errors`,
+    );
+    if (f.sds.tried) {
+      check(
+        "Envoy SDS swap",
+        f.sds.server,
+        `listener serial changed after the symlink swap: ${f.sds.server}`,
+      );
+    }
+    const othersEnded = clients.filter((c) => c !== revoked && c.events.sessionEnded.length > 0);
+    check(
+      "revoked client: exactly one session-ended",
+      f.revokedGrants === 1 &&
+        revoked.events.sessionEnded.length === 1 &&
+        revoked.stoppedBecause === "session-ended" &&
+        othersEnded.length === 0,
+      `${f.revokedGrants} grant revoked; client 0 session-ended events ${revoked.events.sessionEnded.length} (${ended?.reason ?? "none"}), stopped by ${revoked.stoppedBecause}; other clients ended: ${othersEnded.length}`,
+    );
+    check(
+      "revoked client: no loop",
+      revokedRequestsAfter === 1 &&
+        probe.failedFast === PROBES_AFTER_END &&
+        probe.tokenRequests === 0,
+      `token requests after revocation ${revokedRequestsAfter}; ${probe.failedFast}/${PROBES_AFTER_END} later calls failed fast (max ${probe.maxMs.toFixed(1)} ms) with ${probe.tokenRequests} token requests`,
+    );
+    check(
+      "other clients ran to the end",
+      clients.every((c) => c === revoked || c.stoppedBecause === "time"),
+      clients
+        .filter((c) => c !== revoked && c.stoppedBecause !== "time")
+        .map((c) => `client ${c.id} stopped by ${c.stoppedBecause}`)
+        .join(", ") || "all stopped by time",
+    );
+    check(
+      "heap after GC",
+      heapEnd - heapStart < HEAP_GROWTH_LIMIT,
+      `${mib(heapStart)} → ${mib(heapEnd)} (limit +${mib(HEAP_GROWTH_LIMIT)})`,
+    );
+    if (idpErrors.length > 0) mark(`IdP log: ${idpErrors.slice(0, 5).join("; ")}`);
+
+    return {
+      path,
+      verdict: checks.every((c) => c.ok) ? "PASS" : "FAIL",
+      checks,
+      timeline,
+      figures: {
+        durationS: s.durationS,
+        clients: s.clients,
+        callsMade: callsOk + callsFailed,
+        callsOk,
+        callsFailed,
+        expectedFailures,
+        unexpectedFailures: unexpected.length,
+        failuresByCode,
+        expectedReasons,
+        latencyMs,
+        refreshGrantsAtIdp: grants,
+        clientRefreshes,
+        tokenExpiries: expiries,
+        grantsPerExpiry: Math.round(grantsPerExpiry * 1000) / 1000,
+        earlyRefreshes: early,
+        lateRefreshes: late,
+        refreshErrors,
+        retries,
+        refreshReuse,
+        sessionEnded,
+        callsOkDuringIdpOutage: f.okDuringOutage,
+        rssStartBytes: rssStart,
+        rssEndBytes: rssEnd,
+        rssMaxBytes: Math.max(rssMax, rssEnd),
+        heapAfterGcStartBytes: heapStart,
+        heapAfterGcEndBytes: heapEnd,
+        ...(envoyRssStart !== undefined ? { envoyRssStartBytes: envoyRssStart } : {}),
+        ...(envoyRssEnd !== undefined ? { envoyRssEndBytes: envoyRssEnd } : {}),
+      },
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await stack.close();
+    await globalAgent?.close();
+    rmSync(certDir, { recursive: true, force: true });
+  }
+}
+
+/** Why a failure was expected, or undefined when it was not. */
+function expectedBecause(f: FailureRecord, revokedAtMs: number): string | undefined {
+  if (f.code === "PermissionDenied" && f.method === "CreateNote" && f.login === "reader") {
+    return "reader lacks notes.write (PERMISSION_DENIED, not retried)";
+  }
+  if (f.sessionEnded && f.login === REVOKED_LOGIN && f.t >= revokedAtMs) {
+    return "grant revoked: session ended (UNAUTHENTICATED)";
+  }
+  return undefined;
+}
+
+function describeFailures(list: FailureRecord[], t0: number): string {
+  const groups: Record<string, number> = {};
+  for (const f of list) {
+    bump(groups, `${f.method} ${f.code}${f.refreshReason ? ` refresh:${f.refreshReason}` : ""}`);
+  }
+  const first = list[0];
+  const firstAt = first
+    ? ` (first at t+${((first.t - t0) / 1000).toFixed(1)}s, client ${first.client})`
+    : "";
+  return (
+    Object.entries(groups)
+      .map(([k, v]) => `${v}× ${k}`)
+      .join(", ") + firstAt
+  );
+}
+
+function countLogs(logs: object[], event: string): number {
+  return logs.filter((r) => (r as { event?: unknown }).event === event).length;
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function report(s: Settings, results: PathResult[], skipped: string[], startedAt: Date): string {
+  const overall =
+    results.length > 0 && results.every((r) => r.verdict === "PASS") ? "PASS" : "FAIL";
+  const lines: string[] = [
+    "# Soak run",
+    "",
+    `Written by \`npm run soak\` (bench/soak.ts) on ${startedAt.toISOString()}.`,
+    `Settings: ${s.clients} clients × ${s.rate} calls/s, ${s.durationS} s per path, access-token TTL ${s.ttlS} s, renew window ${s.leewayS} s, IdP outage ${s.outageS} s.`,
+    `Machine: ${os.cpus()[0]?.model ?? "unknown CPU"} × ${os.cpus().length}, Node ${process.version}; IdP, backend and clients share this one process (Envoy is its own).`,
+    "",
+    `**Verdict: ${overall}** (${results.map((r) => `${r.path}: ${r.verdict}`).join(", ")}${skipped.length ? `; ${skipped.join("; ")}` : ""})`,
+    "",
+    "Call mix per client: WhoAmI 30 %, ListNotes 30 %, CreateNote 20 %, WatchNotes 20 % (3 messages, 100 ms apart),",
+    "from two concurrent loops. Client 0 signs in as `admin` (its grant is revoked), client 1 as `reader`",
+    "(its CreateNote calls are PERMISSION_DENIED by design), the others as `writer`. Latency is per call,",
+    "whole stream for WatchNotes, including token refreshes that the call waited for.",
+    "",
+  ];
+  for (const r of results) {
+    const f = r.figures;
+    lines.push(`## ${r.path} path — ${r.verdict}`, "");
+    lines.push("| figure | value |", "| --- | --- |");
+    const row = (k: string, v: string | number) => lines.push(`| ${k} | ${v} |`);
+    row("calls made", f.callsMade);
+    row("calls ok", f.callsOk);
+    row("calls failed: expected / unexpected", `${f.expectedFailures} / ${f.unexpectedFailures}`);
+    row("refresh_token grants at the IdP", f.refreshGrantsAtIdp);
+    row("token expiries (natural + forced + revoked)", f.tokenExpiries);
+    row("grants per expiry", f.grantsPerExpiry);
+    row("early (duplicate) refreshes", f.earlyRefreshes);
+    row("refreshes after expiry (late)", f.lateRefreshes);
+    row("refresh errors seen by clients", fmtCounts(f.refreshErrors));
+    row("UNAUTHENTICATED retries", f.retries);
+    row("refreshReuse (IdP)", f.refreshReuse);
+    row("session-ended events", fmtCounts(f.sessionEnded));
+    row("calls ok while the IdP was down", f.callsOkDuringIdpOutage);
+    row(
+      "process RSS start / end / max",
+      `${mib(f.rssStartBytes)} / ${mib(f.rssEndBytes)} / ${mib(f.rssMaxBytes)}`,
+    );
+    row(
+      "heap after GC start / end",
+      `${mib(f.heapAfterGcStartBytes)} / ${mib(f.heapAfterGcEndBytes)}`,
+    );
+    if (f.envoyRssStartBytes !== undefined) {
+      row("Envoy RSS start / end", `${mib(f.envoyRssStartBytes)} / ${mib(f.envoyRssEndBytes)}`);
+    }
+    lines.push(
+      "",
+      "| method | calls ok | p50 ms | p95 ms | p99 ms | max ms |",
+      "| --- | --- | --- | --- | --- | --- |",
+    );
+    for (const [m, l] of Object.entries(f.latencyMs)) {
+      lines.push(`| ${m} | ${l.count} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.max} |`);
+    }
+    lines.push("", "| failure code | expected | unexpected |", "| --- | --- | --- |");
+    const codes = Object.entries(f.failuresByCode);
+    if (codes.length === 0) lines.push("| (none) | 0 | 0 |");
+    for (const [code, v] of codes) lines.push(`| ${code} | ${v.expected} | ${v.unexpected} |`);
+    for (const [why, n] of Object.entries(f.expectedReasons))
+      lines.push(``, `- expected: ${n}× ${why}`);
+    lines.push("", "Timeline (seconds since the load started):", "");
+    for (const t of r.timeline) lines.push(`- t+${t.at.toFixed(1)} s: ${t.event}`);
+    lines.push("", "Checks:", "");
+    for (const c of r.checks) lines.push(`- ${c.ok ? "PASS" : "**FAIL**"} ${c.name}: ${c.detail}`);
+    lines.push("");
+  }
+  lines.push(
+    "## Machine-readable",
+    "",
+    "```json",
+    JSON.stringify(
+      {
+        verdict: overall,
+        startedAt: startedAt.toISOString(),
+        settings: { ...s, out: undefined },
+        skipped,
+        paths: results,
+      },
+      null,
+      2,
+    ),
+    "```",
+    "",
+  );
+  return lines.join("\n");
+}
+
+function fmtCounts(c: Record<string, number>): string {
+  const e = Object.entries(c);
+  return e.length === 0 ? "0" : e.map(([k, v]) => `${k}: ${v}`).join(", ");
+}
+
+async function main(): Promise<number> {
+  const s = settings();
+  const startedAt = new Date();
+  const collect = gc();
+  const results: PathResult[] = [];
+  const skipped: string[] = [];
+  for (const path of s.paths) {
+    if (path === "envoy" && !findEnvoy(ROOT)) {
+      skipped.push("envoy path skipped: no Envoy binary (ENVOY_BIN, PATH, npm run setup:envoy)");
+      log(`== envoy path skipped: no Envoy binary`);
+      continue;
+    }
+    results.push(await runPath(path, s, collect));
+  }
+  writeFileSync(s.out, report(s, results, skipped, startedAt));
+  const pass = results.length > 0 && results.every((r) => r.verdict === "PASS");
+  log(`\nSOAK ${pass ? "PASS" : "FAIL"} — wrote ${s.out}`);
+  return pass ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `soak crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(2);
+  },
+);
