@@ -28,7 +28,10 @@ export async function run() {
     return t;
   };
   const clientFor = (tokens) =>
-    createClient(Health, createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }));
+    createClient(
+      Health,
+      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
+    );
   try {
     // Warm up connections and JIT with a fresh token, then time the fresh-token run.
     const fresh = clientFor(source(idp.storageWithSession("warm").storage));
@@ -58,7 +61,9 @@ export async function run() {
     const tokenPhaseMs = performance.now() - t0;
     const single = source(idp.storageWithSession("dave", { expired: true }).storage);
     await single.userManager.metadataService.getMetadata(); // same warm discovery as above
-    const singleSilent = Object.getPrototypeOf(single.userManager).signinSilent.bind(single.userManager);
+    const singleSilent = Object.getPrototypeOf(single.userManager).signinSilent.bind(
+      single.userManager,
+    );
     t0 = performance.now();
     await singleSilent();
     const singleMs = performance.now() - t0;

@@ -8,9 +8,12 @@
  *
  * Flags (all bounded): --duration S (per path, 45..3600, default 120), --clients K (3..64,
  * default 8), --rate R (calls/s per client, 0.5..20, default 4), --ttl S (access-token TTL,
- * default 15), --leeway S (renew window, default 5), --outage S (IdP down, default 6),
+ * default 15), --leeway S (renew window, default 5), --outage S (IdP down, default 6, at
+ * most TTL - leeway - 4), --outage-phase aligned|straddle (default aligned: between two
+ * refresh points; straddle: across one, which shows calls failing on a still-valid token),
  * --path direct|envoy|both (default both; Envoy only when `findEnvoy()` finds a binary),
- * --out FILE (default bench/SOAK.md).
+ * --out FILE (default bench/SOAK.md). The duration must leave room for the revocation:
+ * at least (TTL + 10) / 0.45 seconds (56 s with the default TTL).
  *
  * Faults, in order, at fixed fractions of the duration:
  *  1. forced expiry: every client's stored token is marked expired at once (client view);
@@ -22,13 +25,15 @@
  *  5. the grant of one client (the only `admin`) revoked at the IdP: that client gets exactly
  *     one session-ended, stops, and makes no further token request.
  */
+
+import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { Agent, setGlobalDispatcher } from "undici";
+import { Agent, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import type { RunningEnvoy } from "../demo/envoy.js";
 import { BACKEND_DNS, BACKEND_SPIFFE, GATEWAY_SPIFFE } from "../demo/pki.js";
 import { startStack } from "../demo/stack.js";
@@ -51,6 +56,8 @@ interface Settings {
   ttlS: number;
   leewayS: number;
   outageS: number;
+  /** `aligned`: the outage sits between two refresh points; `straddle`: across one. */
+  outagePhase: "aligned" | "straddle";
   paths: Array<"direct" | "envoy">;
   out: string;
 }
@@ -72,7 +79,8 @@ interface PathResult {
   verdict: "PASS" | "FAIL";
   checks: Check[];
   timeline: TimelineEntry[];
-  figures: {
+  /** Absent when the run crashed before measuring. */
+  figures?: {
     durationS: number;
     clients: number;
     callsMade: number;
@@ -86,6 +94,8 @@ interface PathResult {
     refreshGrantsAtIdp: number;
     clientRefreshes: number;
     tokenExpiries: number;
+    missedExpiries: number;
+    revokedGrantExpiries: number;
     grantsPerExpiry: number;
     earlyRefreshes: number;
     lateRefreshes: number;
@@ -120,6 +130,7 @@ function settings(): Settings {
       ttl: { type: "string", default: "15" },
       leeway: { type: "string", default: "5" },
       outage: { type: "string", default: "6" },
+      "outage-phase": { type: "string", default: "aligned" },
       path: { type: "string", default: "both" },
       out: { type: "string", default: join(ROOT, "bench", "SOAK.md") },
     },
@@ -154,9 +165,17 @@ function settings(): Settings {
     leewayS,
     // The outage sits between two refresh points so the current token must carry the calls.
     outageS: Math.min(num("outage", values.outage, 1, 600), Math.max(1, ttlS - leewayS - 4)),
+    outagePhase: outagePhase(values["outage-phase"]),
     paths: path === "both" ? ["direct", "envoy"] : [path],
     out: values.out,
   };
+}
+
+function outagePhase(raw: string): "aligned" | "straddle" {
+  if (raw !== "aligned" && raw !== "straddle") {
+    throw new Error(`--outage-phase must be aligned or straddle, got "${raw}"`);
+  }
+  return raw;
 }
 
 const gc = (): (() => void) => {
@@ -206,6 +225,7 @@ async function runPath(
   );
   const clients: SoakClient[] = [];
   let globalAgent: Agent | undefined;
+  const previousDispatcher = getGlobalDispatcher();
   try {
     log(`== ${path} path: API ${stack.apiUrl}, IdP ${stack.idp.issuer}, TTL ${s.ttlS}s`);
     const idpServer = servers.find((srv) => {
@@ -216,6 +236,7 @@ async function runPath(
     const idpSwitch = listenerSwitch(idpServer, stack.idp.port, "127.0.0.1");
     const ca = readFileSync(stack.pki.ca.cert);
     // oidc-client-ts calls the global fetch: make it trust this run's dev CA.
+    // Restored (not just closed) afterwards: Envoy's readiness probe uses the global fetch too.
     globalAgent = new Agent({ connect: { ca } });
     setGlobalDispatcher(globalAgent);
     const envoy = stack.envoy as RunningEnvoy | undefined;
@@ -249,7 +270,11 @@ async function runPath(
     t0 = Date.now();
     const endAt = t0 + d;
     const forcedAt = t0 + 0.25 * d;
-    const outageStart = forcedAt + 2000;
+    // Every client refreshed at `forcedAt`; its next refresh point is TTL - leeway later.
+    const outageStart =
+      s.outagePhase === "aligned"
+        ? forcedAt + 2000
+        : forcedAt + (s.ttlS - s.leewayS) * 1000 - (s.outageS * 1000) / 2;
     const outageEnd = outageStart + s.outageS * 1000;
     const rotateAt = Math.max(outageEnd + 2000, t0 + 0.45 * d);
     const sdsAt = rotateAt + Math.max(3000, 0.08 * d);
@@ -329,7 +354,7 @@ async function runPath(
       );
 
       // 4. Envoy SDS directory swap.
-      let sds: { server: boolean; tried: boolean } = { server: false, tried: false };
+      let sds = { server: false, upstream: false, tried: false };
       if (envoy) {
         await at(sdsAt);
         const probeEnvoy = () => servedSerial({ port: envoy.port, ca, servername: "localhost" });
@@ -357,8 +382,16 @@ async function runPath(
           await sleep(250);
           envoyAfter = await probeEnvoy();
         }
-        sds = { server: envoyAfter !== envoyBefore, tried: true };
-        mark(`Envoy serving the new listener certificate: ${sds.server}`);
+        const clientSerial = new X509Certificate(readFileSync(client.cert)).serialNumber;
+        let upstream = false;
+        for (let i = 0; i < 20 && !upstream; i++) {
+          upstream = (await envoyCertSerials(envoy.adminPort)).has(normalSerial(clientSerial));
+          if (!upstream) await sleep(250);
+        }
+        sds = { server: envoyAfter !== envoyBefore, upstream, tried: true };
+        mark(
+          `Envoy serving the new listener certificate: ${sds.server}; new upstream client certificate loaded (admin /certs): ${upstream}`,
+        );
       }
 
       // 5. Revoke one client's grant.
@@ -402,7 +435,7 @@ async function runPath(
     let expectedFailures = 0;
     const unexpected: FailureRecord[] = [];
     for (const fr of failures) {
-      const reason = expectedBecause(fr, f.revokedAtMs);
+      const reason = expectedBecause(fr, f.revokedAtMs, outageStart, outageEnd);
       const slot = failuresByCode[fr.code] ?? { expected: 0, unexpected: 0 };
       failuresByCode[fr.code] = slot;
       if (reason) {
@@ -422,6 +455,8 @@ async function runPath(
     let early = 0;
     let late = 0;
     let expiries = 0;
+    let revokedExpiries = 0;
+    let missed = 0;
     let clientRefreshes = 0;
     const refreshErrors: Record<string, number> = {};
     let retries = 0;
@@ -437,7 +472,10 @@ async function runPath(
         if (r.remainingMs < 0) late++;
       }
       // An expiry that found the grant revoked: a token request, but no grant.
-      if (c === revoked && c.events.sessionEnded.length > 0) expiries++;
+      if (c === revoked && c.events.sessionEnded.length > 0) revokedExpiries++;
+      // A token whose refresh point passed while the client was still calling, unrefreshed.
+      const stopped = c.stoppedAt ?? Date.now();
+      if (c !== revoked && c.expiresAt - s.leewayS * 1000 < stopped - graceMs) missed++;
       for (const [k, v] of Object.entries(c.events.refreshError)) bump(refreshErrors, k, v);
       retries += c.events.retry;
       sessionEnded[`client ${c.id} (${c.login})`] = c.events.sessionEnded.length;
@@ -454,6 +492,9 @@ async function runPath(
       }
     }
 
+    // Expiries that a grant could answer: refreshed ones plus missed ones (the revoked
+    // client's last expiry is answered by invalid_grant and reported on its own).
+    expiries += missed;
     const grantsPerExpiry = expiries === 0 ? 0 : grants / expiries;
     const revokedRequestsAfter = revoked.events.refreshStart.filter(
       (t) => t >= f.revokedAtMs,
@@ -484,8 +525,8 @@ async function runPath(
     );
     check(
       "one grant per token expiry",
-      early === 0 && grantsPerExpiry >= 0.9 && grantsPerExpiry <= 1.1,
-      `${grants} grants / ${expiries} expiries = ${grantsPerExpiry.toFixed(3)}; early (duplicate) refreshes ${early}; late ${late}`,
+      early === 0 && missed === 0 && grantsPerExpiry >= 0.9 && grantsPerExpiry <= 1.1,
+      `${grants} grants / ${expiries} expiries = ${grantsPerExpiry.toFixed(3)}; early (duplicate) refreshes ${early}; missed ${missed}; late ${late}; revoked-grant expiries ${revokedExpiries} (invalid_grant)`,
     );
     check(
       "forced expiry: exactly one refresh per client",
@@ -510,8 +551,8 @@ async function runPath(
     if (f.sds.tried) {
       check(
         "Envoy SDS swap",
-        f.sds.server,
-        `listener serial changed after the symlink swap: ${f.sds.server}`,
+        f.sds.server && f.sds.upstream,
+        `listener serial changed after the symlink swap: ${f.sds.server}; new upstream client certificate in Envoy's /certs: ${f.sds.upstream}`,
       );
     }
     const othersEnded = clients.filter((c) => c !== revoked && c.events.sessionEnded.length > 0);
@@ -564,6 +605,8 @@ async function runPath(
         refreshGrantsAtIdp: grants,
         clientRefreshes,
         tokenExpiries: expiries,
+        missedExpiries: missed,
+        revokedGrantExpiries: revokedExpiries,
         grantsPerExpiry: Math.round(grantsPerExpiry * 1000) / 1000,
         earlyRefreshes: early,
         lateRefreshes: late,
@@ -584,13 +627,30 @@ async function runPath(
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await stack.close();
+    setGlobalDispatcher(previousDispatcher);
     await globalAgent?.close();
     rmSync(certDir, { recursive: true, force: true });
   }
 }
 
 /** Why a failure was expected, or undefined when it was not. */
-function expectedBecause(f: FailureRecord, revokedAtMs: number): string | undefined {
+function expectedBecause(
+  f: FailureRecord,
+  revokedAtMs: number,
+  outageStart: number,
+  outageEnd: number,
+): string | undefined {
+  // While the IdP is down a call may fail only once its token has really expired; failing
+  // with a token that still had life left is a defect (and stays unexpected).
+  if (
+    f.code === "Unavailable" &&
+    f.refreshReason === "network" &&
+    f.t >= outageStart &&
+    f.t <= outageEnd + 1000 &&
+    f.tokenValidMs <= 0
+  ) {
+    return "IdP down and the access token expired (UNAVAILABLE)";
+  }
   if (f.code === "PermissionDenied" && f.method === "CreateNote" && f.login === "reader") {
     return "reader lacks notes.write (PERMISSION_DENIED, not retried)";
   }
@@ -603,7 +663,11 @@ function expectedBecause(f: FailureRecord, revokedAtMs: number): string | undefi
 function describeFailures(list: FailureRecord[], t0: number): string {
   const groups: Record<string, number> = {};
   for (const f of list) {
-    bump(groups, `${f.method} ${f.code}${f.refreshReason ? ` refresh:${f.refreshReason}` : ""}`);
+    const valid = f.refreshReason && f.tokenValidMs > 0 ? " with a still-valid token" : "";
+    bump(
+      groups,
+      `${f.method} ${f.code}${f.refreshReason ? ` refresh:${f.refreshReason}` : ""}${valid}`,
+    );
   }
   const first = list[0];
   const firstAt = first
@@ -614,6 +678,25 @@ function describeFailures(list: FailureRecord[], t0: number): string {
       .map(([k, v]) => `${v}× ${k}`)
       .join(", ") + firstAt
   );
+}
+
+/** Serial numbers of every certificate Envoy has loaded (admin `/certs`, loopback). */
+async function envoyCertSerials(adminPort: number): Promise<Set<string>> {
+  const serials = new Set<string>();
+  try {
+    const res = await fetch(`http://127.0.0.1:${adminPort}/certs`);
+    const text = await res.text();
+    for (const m of text.matchAll(/"serial_number":\s*"([0-9a-fA-F]+)"/g)) {
+      if (m[1]) serials.add(normalSerial(m[1]));
+    }
+  } catch {
+    // admin not answering: no serials
+  }
+  return serials;
+}
+
+function normalSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+/, "");
 }
 
 function countLogs(logs: object[], event: string): number {
@@ -633,7 +716,7 @@ function report(s: Settings, results: PathResult[], skipped: string[], startedAt
     "# Soak run",
     "",
     `Written by \`npm run soak\` (bench/soak.ts) on ${startedAt.toISOString()}.`,
-    `Settings: ${s.clients} clients × ${s.rate} calls/s, ${s.durationS} s per path, access-token TTL ${s.ttlS} s, renew window ${s.leewayS} s, IdP outage ${s.outageS} s.`,
+    `Settings: ${s.clients} clients × ${s.rate} calls/s, ${s.durationS} s per path, access-token TTL ${s.ttlS} s, renew window ${s.leewayS} s, IdP outage ${s.outageS} s (${s.outagePhase}).`,
     `Machine: ${os.cpus()[0]?.model ?? "unknown CPU"} × ${os.cpus().length}, Node ${process.version}; IdP, backend and clients share this one process (Envoy is its own).`,
     "",
     `**Verdict: ${overall}** (${results.map((r) => `${r.path}: ${r.verdict}`).join(", ")}${skipped.length ? `; ${skipped.join("; ")}` : ""})`,
@@ -647,14 +730,22 @@ function report(s: Settings, results: PathResult[], skipped: string[], startedAt
   for (const r of results) {
     const f = r.figures;
     lines.push(`## ${r.path} path — ${r.verdict}`, "");
+    if (!f) {
+      for (const c of r.checks)
+        lines.push(`- ${c.ok ? "PASS" : "**FAIL**"} ${c.name}: ${c.detail}`);
+      lines.push("");
+      continue;
+    }
     lines.push("| figure | value |", "| --- | --- |");
     const row = (k: string, v: string | number) => lines.push(`| ${k} | ${v} |`);
     row("calls made", f.callsMade);
     row("calls ok", f.callsOk);
     row("calls failed: expected / unexpected", `${f.expectedFailures} / ${f.unexpectedFailures}`);
     row("refresh_token grants at the IdP", f.refreshGrantsAtIdp);
-    row("token expiries (natural + forced + revoked)", f.tokenExpiries);
+    row("token expiries while calling (natural + forced)", f.tokenExpiries);
     row("grants per expiry", f.grantsPerExpiry);
+    row("expiries left unrefreshed (missed)", f.missedExpiries);
+    row("expiries answered invalid_grant (revoked client)", f.revokedGrantExpiries);
     row("early (duplicate) refreshes", f.earlyRefreshes);
     row("refreshes after expiry (late)", f.lateRefreshes);
     row("refresh errors seen by clients", fmtCounts(f.refreshErrors));
@@ -685,8 +776,9 @@ function report(s: Settings, results: PathResult[], skipped: string[], startedAt
     const codes = Object.entries(f.failuresByCode);
     if (codes.length === 0) lines.push("| (none) | 0 | 0 |");
     for (const [code, v] of codes) lines.push(`| ${code} | ${v.expected} | ${v.unexpected} |`);
+    if (Object.keys(f.expectedReasons).length > 0) lines.push("");
     for (const [why, n] of Object.entries(f.expectedReasons))
-      lines.push(``, `- expected: ${n}× ${why}`);
+      lines.push(`- expected: ${n}× ${why}`);
     lines.push("", "Timeline (seconds since the load started):", "");
     for (const t of r.timeline) lines.push(`- t+${t.at.toFixed(1)} s: ${t.event}`);
     lines.push("", "Checks:", "");
@@ -721,6 +813,12 @@ function fmtCounts(c: Record<string, number>): string {
 
 async function main(): Promise<number> {
   const s = settings();
+  // Every loop is bounded; this bounds the whole run too (stack start-up and faults included).
+  const watchdogMs = (s.durationS + 180) * 1000 * s.paths.length;
+  setTimeout(() => {
+    process.stderr.write(`soak: watchdog fired after ${watchdogMs / 1000} s\n`);
+    process.exit(3);
+  }, watchdogMs).unref();
   const startedAt = new Date();
   const collect = gc();
   const results: PathResult[] = [];
@@ -731,7 +829,18 @@ async function main(): Promise<number> {
       log(`== envoy path skipped: no Envoy binary`);
       continue;
     }
-    results.push(await runPath(path, s, collect));
+    try {
+      results.push(await runPath(path, s, collect));
+    } catch (err) {
+      const detail = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+      log(`== ${path} path crashed: ${detail}`);
+      results.push({
+        path,
+        verdict: "FAIL",
+        checks: [{ name: "run", ok: false, detail: `crashed: ${detail.slice(0, 300)}` }],
+        timeline: [],
+      });
+    }
   }
   writeFileSync(s.out, report(s, results, skipped, startedAt));
   const pass = results.length > 0 && results.every((r) => r.verdict === "PASS");

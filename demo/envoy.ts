@@ -93,6 +93,12 @@ export interface RunningEnvoy {
 /** An error starting Envoy (not found, exited early, never ready). */
 export class EnvoyStartError extends Error {
   override name = "EnvoyStartError";
+  /** Envoy could not bind one of its ports. */
+  readonly addressInUse: boolean;
+  constructor(message: string) {
+    super(message);
+    this.addressInUse = /address already in use|cannot bind/i.test(message);
+  }
 }
 
 /** Picks a free TCP port on 127.0.0.1 (bind 0, read, close): Envoy needs numbers in its config. */
@@ -202,6 +208,19 @@ export function swapMount(dir: string, files: Readonly<Record<string, string>>):
 
 /** Generates the local config, starts Envoy and waits until it is ready. Throws EnvoyStartError. */
 export async function startEnvoy(o: StartEnvoyOptions): Promise<RunningEnvoy> {
+  // Ports picked here can be taken by someone else between our probe and Envoy's
+  // bind; then try again with fresh ones. Ports the caller chose are not retried.
+  const picked = !o.port || !o.adminPort || o.probePort === 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(o);
+    } catch (err) {
+      if (!(picked && attempt < 3 && err instanceof EnvoyStartError && err.addressInUse)) throw err;
+    }
+  }
+}
+
+async function startOnce(o: StartEnvoyOptions): Promise<RunningEnvoy> {
   const root = new URL("..", import.meta.url).pathname;
   const bin = findEnvoy(root);
   if (!bin) throw new EnvoyStartError("no Envoy binary (set ENVOY_BIN or run npm run setup:envoy)");

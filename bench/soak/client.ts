@@ -49,6 +49,8 @@ export interface FailureRecord {
   code: string;
   sessionEnded: boolean;
   refreshReason: string | undefined;
+  /** Life left on the client's current access token when the call failed, ms. */
+  tokenValidMs: number;
 }
 
 /** One refresh this client completed. */
@@ -230,6 +232,11 @@ export class SoakClient {
     return { failedFast, maxMs, tokenRequests: this.events.refreshStart.length - before };
   }
 
+  /** When the token the client holds now expires, epoch ms. */
+  get expiresAt(): number {
+    return this.#expiresAt;
+  }
+
   async close(): Promise<void> {
     this.#stop.abort();
     this.tokens.close();
@@ -300,6 +307,7 @@ export class SoakClient {
         code,
         sessionEnded: isSessionEnded(err),
         refreshReason: refreshErrorReason(err),
+        tokenValidMs: this.#expiresAt - Date.now(),
       });
     }
   }

@@ -8,30 +8,42 @@
 export type WebStorageKind = "local" | "session" | "memory";
 
 export interface WebAppConfig {
-  /** The OIDC issuer, e.g. `https://localhost:9443`. */
+  /** The OIDC issuer. Required. @example "https://localhost:9443" */
   authority: string;
   /** OAuth client id. @default "grpc-web-oidc-demo" */
   clientId: string;
-  /** What the browser calls: Envoy's URL, or the backend's gRPC-Web listener. */
+  /**
+   * What the browser calls: Envoy's URL, or the backend's gRPC-Web listener. Required; a
+   * non-https URL makes the app refuse every call and say why. @example "https://localhost:8080"
+   */
   apiUrl: string;
-  /** Where the IdP sends the user back: the app's origin + `/`. */
+  /** Where the IdP sends the user back. @default the app's origin + "/" */
   redirectUri: string;
-  /** @default "openid offline_access notes.read notes.write" */
+  /** Scopes to request. @default "openid offline_access notes.read notes.write" */
   scope: string;
   /** Resource indicator (the API audience). @default "https://api.grpc-web-oidc.local" */
   resource: string;
-  /** Session storage; `?storage=session|memory` in the page URL overrides it. @default "local" */
+  /**
+   * Where the session is kept; `?storage=session|memory` in the page URL overrides it.
+   * @default "local" @example "session"
+   */
   storage: WebStorageKind;
-  /** Access-token lifetime configured at the IdP, in seconds (drives the "short TTL" badge). */
+  /**
+   * Access-token lifetime at the IdP, seconds; at or below 120 the header shows a "short TTL"
+   * badge. @default unset (no badge) @example 30
+   */
   tokenTtl?: number;
-  /** Refresh when the access token expires within this many seconds (the SDK's default: 30). */
+  /**
+   * Refresh when the access token expires within this many seconds (the SDK's
+   * `refreshLeewaySeconds`). @default the SDK's (30) @example 10
+   */
   refreshLeewaySeconds?: number;
-  /** Which path the API calls take, shown in the header. */
+  /** Which path API calls take, shown in the header. @default unset (no badge) @example "envoy" */
   path?: "direct" | "envoy";
 }
 
 export const DEFAULT_CLIENT_ID = "grpc-web-oidc-demo";
 export const DEFAULT_SCOPE = "openid offline_access notes.read notes.write";
 export const DEFAULT_RESOURCE = "https://api.grpc-web-oidc.local";
-/** Below this TTL the header shows a "short TTL" badge. */
+/** At or below this TTL (seconds) the header shows a "short TTL" badge. */
 export const SHORT_TTL_SECONDS = 120;

@@ -26,33 +26,39 @@ export type { WebAppConfig } from "./config.js";
 export type WebAppConfigInput = Pick<WebAppConfig, "authority" | "apiUrl"> & Partial<WebAppConfig>;
 
 export interface StartWebAppOptions {
-  /** TCP port; 0 picks a free one (read it back from `url`). @default 0 */
+  /** TCP port; 0 picks a free one (read it back from `url`). @default 0 @example 5173 */
   port?: number;
-  /** Development PKI; the app is served with `pki.localhost`. */
+  /** Development PKI; the app is served with `pki.localhost`. @example ensureDevPki() */
   pki: DevPki;
   /**
    * Runtime configuration. May be left out and set later with `setConfig` (useful when the
    * IdP needs the app's origin, known only after listening on port 0); until then
-   * `/config.json` answers 503.
+   * `/config.json` answers 503. @default unset
+   * @example { authority: idp.issuer, apiUrl: "https://localhost:8080" }
    */
   config?: WebAppConfigInput;
   /**
    * Listen address. The URL says `localhost` for any loopback address (the certificate's
-   * name, and the origin the IdP must allow). @default "127.0.0.1"
+   * name, and the origin the IdP must allow). @default "127.0.0.1" @example "::1"
    */
   host?: string;
-  /** `static` (build + HTTPS static server) or `dev` (Vite dev server). @default "static" */
+  /**
+   * `static` (build once per process + HTTPS static server with a strict CSP) or `dev` (Vite
+   * dev server, hot reload). @default "static" @example "dev"
+   */
   mode?: "static" | "dev";
 }
 
 export interface WebApp {
   /** The app's URL, e.g. `https://localhost:5173` (no trailing slash). */
   readonly url: string;
+  /** The port listened on (the chosen one when `port` was 0). */
   readonly port: number;
   /** Replace the runtime configuration (missing fields take the demo defaults). */
   setConfig(config: WebAppConfigInput): void;
   /** The configuration `/config.json` serves now, if set. */
   readonly config: WebAppConfig | undefined;
+  /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
 

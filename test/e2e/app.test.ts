@@ -15,6 +15,7 @@ import { type Stack, startStack } from "../../demo/stack.js";
 import type { WebAppConfig } from "../../demo/web/config.js";
 import { findEnvoy } from "../../src/envoy/find-binary.js";
 import {
+  burst,
   byId,
   CHROMIUM,
   callAndWait,
@@ -131,8 +132,7 @@ for (const p of paths) {
       const codes: string[] = [];
       // Keep calling (unary and stream) until a refresh happened and calls followed it.
       while (Date.now() < deadline) {
-        codes.push(await callAndWait(page, "btn-whoami"));
-        codes.push(await callAndWait(page, "btn-list"));
+        codes.push(...(await burst(page, ["btn-whoami", "btn-list", "btn-whoami"])));
         codes.push(await watchStream(page, 2, 50));
         const refreshes = await countLog(page, '[data-event="refresh-done"]');
         if (refreshes >= 1 && ++callsAfterRefresh > 2) break;
@@ -157,14 +157,21 @@ for (const p of paths) {
       const grants0 = stack.idp.stats.refreshGrants;
       const reuse0 = stack.idp.stats.refreshReuse;
 
-      // Both tabs call, alternately, through two expiries.
+      // Both tabs call at the same moment (two calls each), through two expiries: without the
+      // cross-tab lock both would present the same refresh token.
+      const bothTabs = async () => {
+        const codes = await Promise.all([
+          burst(tab1, ["btn-whoami", "btn-list"]),
+          burst(tab2, ["btn-list", "btn-whoami"]),
+        ]);
+        expect(codes.flat()).toEqual(["OK", "OK", "OK", "OK"]);
+      };
       const refreshesIn = async (n: number) => {
         while (
           (await countLog(tab1, '[data-event="refresh-done"]')) < n ||
           (await countLog(tab2, '[data-event="refresh-done"]')) < n
         ) {
-          expect(await callAndWait(tab1, "btn-whoami")).toBe("OK");
-          expect(await callAndWait(tab2, "btn-list")).toBe("OK");
+          await bothTabs();
           await tab1.waitForTimeout(500);
         }
         // One more call from each tab after the refresh: neither may start another grant.

@@ -90,6 +90,28 @@ export async function callAndWait(page: Page, button: string): Promise<string> {
   return (await byId(page, "call-result").getAttribute("data-code")) ?? "";
 }
 
+/**
+ * Clicks several call buttons in the same task, so their RPCs run concurrently (and find an
+ * expiring token together); waits for all of them and returns their status code names.
+ */
+export async function burst(page: Page, buttons: readonly string[]): Promise<string[]> {
+  const before = await countLog(page, "[data-kind=rpc]");
+  await page.evaluate((ids) => {
+    for (const id of ids) document.querySelector<HTMLElement>(`[data-testid="${id}"]`)?.click();
+  }, buttons);
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="log-entry"][data-kind="rpc"]').length >= n,
+    before + buttons.length,
+  );
+  // The log is newest first.
+  return page
+    .locator('[data-testid="log-entry"][data-kind="rpc"]')
+    .evaluateAll(
+      (els, n) => els.slice(0, n).map((e) => (e as HTMLElement).dataset.code ?? ""),
+      buttons.length,
+    );
+}
+
 /** Runs the stream to completion and returns the number of messages shown. */
 export async function watchStream(page: Page, count: number, intervalMs: number): Promise<string> {
   await byId(page, "watch-count").fill(String(count));

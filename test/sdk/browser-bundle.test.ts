@@ -17,8 +17,12 @@ describe("browser entry", () => {
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toContain("src/oidc-token-source.ts");
     expect(inputs.filter((f) => /^src\/(server|envoy|cli)/.test(f))).toEqual([]);
-    const imports = Object.values(result.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
-    expect(imports.filter((p) => p.startsWith("node:") || /^(fs|path|http2?|crypto|net|tls)$/.test(p))).toEqual([]);
+    const imports = Object.values(result.metafile.inputs).flatMap((i) =>
+      i.imports.map((x) => x.path),
+    );
+    expect(
+      imports.filter((p) => p.startsWith("node:") || /^(fs|path|http2?|crypto|net|tls)$/.test(p)),
+    ).toEqual([]);
     const code = result.outputFiles[0]!.text;
     expect(code).not.toMatch(/from\s*["']node:|require\(["']node:/);
   });

@@ -86,7 +86,11 @@ describe("redaction", () => {
     errors.push(await t1.getToken().catch((e: unknown) => e));
     errors.push(await t1.getToken().catch((e: unknown) => e));
     const s2 = p.storageWithSession("bob", { expired: true, noRefresh: true });
-    errors.push(await mk(s2.storage).getToken().catch((e: unknown) => e));
+    errors.push(
+      await mk(s2.storage)
+        .getToken()
+        .catch((e: unknown) => e),
+    );
 
     // A callback whose code exchange fails (wrong PKCE verifier): the code must not leak.
     const shim = installWindowShim("https://app.test/");
@@ -137,7 +141,10 @@ describe("redaction", () => {
     );
     errors.push(await rawClient.check({}).catch((e: unknown) => e));
     try {
-      createOidcTransport({ baseUrl: `http://x.test/?t=${secret}`, tokens: new StaticTokenSource(secret) });
+      createOidcTransport({
+        baseUrl: `http://x.test/?t=${secret}`,
+        tokens: new StaticTokenSource(secret),
+      });
     } catch (e) {
       errors.push(e);
     }

@@ -36,7 +36,10 @@ describe("singleFlight", () => {
 describe("locks", () => {
   for (const [name, make] of [
     ["inTabLock", () => inTabLock()],
-    ["storageLeaseLock", () => storageLeaseLock(new InMemoryWebStorage(), { settleMs: 5, pollMs: 5 })],
+    [
+      "storageLeaseLock",
+      () => storageLeaseLock(new InMemoryWebStorage(), { settleMs: 5, pollMs: 5 }),
+    ],
   ] as const) {
     it(`${name} never runs two holders at once`, async () => {
       const lock = make();
@@ -86,7 +89,8 @@ describe("parseGrpcTimeout", () => {
 
 describe("isLoopbackHost", () => {
   it("accepts loopback names and addresses only", () => {
-    for (const h of ["localhost", "127.0.0.1", "127.255.0.9", "[::1]"]) expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ["localhost", "127.0.0.1", "127.255.0.9", "[::1]"])
+      expect(isLoopbackHost(h)).toBe(true);
     for (const h of ["localhost.evil.test", "128.0.0.1", "[::2]", "10.0.0.1", "0.0.0.0"]) {
       expect(isLoopbackHost(h)).toBe(false);
     }

@@ -235,8 +235,12 @@ function decodeField(
       return decodeField(ctx, field, [value], path, depth);
     }
     const out: Decoded[] = [];
-    // Envoy's parser flattens nested lists into the outer one.
-    const flat = value.some(Array.isArray) ? (value.flat(Number.POSITIVE_INFINITY) as unknown[]) : value;
+    // Envoy's parser flattens nested lists into the outer one, dropping nulls inside them.
+    const flat = value.some(Array.isArray)
+      ? value.flatMap((v) =>
+          Array.isArray(v) ? (v.flat(Number.POSITIVE_INFINITY) as unknown[]).filter((x) => x !== null) : [v],
+        )
+      : value;
     flat.forEach((item, i) => {
       if (item === null) {
         err(
@@ -284,7 +288,8 @@ function decodeTyped(
     // Envoy's parser also takes the message form {value: x}.
     if (isObject(value)) {
       const extra = Object.keys(value).filter((k) => k !== "value");
-      for (const k of extra) err(ctx, [...path, k], "key", "unknown-field", `unknown field "${k}" in ${name}`);
+      for (const k of extra)
+        err(ctx, [...path, k], "key", "unknown-field", `unknown field "${k}" in ${name}`);
       if (!("value" in value)) {
         err(ctx, path, "value", "schema-type", `expected a ${wrapped} or {value: …}`);
         return undefined;
@@ -453,10 +458,14 @@ function decodeEnum(
   value: unknown,
   path: Path,
 ): Decoded | undefined {
-  if (typeof value === "string" && /^-?\d+$/.test(value)) return decodeEnum(ctx, e, Number(value), path);
+  if (typeof value === "string" && /^-?\d+$/.test(value))
+    return decodeEnum(ctx, e, Number(value), path);
   if (typeof value === "string") {
     // Envoy parses enum names case-insensitively.
-    const name = value in e.values ? value : Object.keys(e.values).find((k) => k.toLowerCase() === value.toLowerCase());
+    const name =
+      value in e.values
+        ? value
+        : Object.keys(e.values).find((k) => k.toLowerCase() === value.toLowerCase());
     if (name !== undefined && name !== value) return decodeEnum(ctx, e, name, path);
     if (!(value in e.values)) {
       err(
@@ -544,8 +553,10 @@ function integer(value: unknown, min: number, max: number): number | undefined {
   let n: number;
   if (typeof value === "number") n = value;
   else if (typeof value === "string" && /^[-+]?\d+$/.test(value)) n = Number(value);
-  else if (typeof value === "string" && /^0x[0-9a-fA-F]+$/.test(value)) n = Number.parseInt(value.slice(2), 16);
-  else if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) n = Number(value);
+  else if (typeof value === "string" && /^0x[0-9a-fA-F]+$/.test(value))
+    n = Number.parseInt(value.slice(2), 16);
+  else if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
+    n = Number(value);
   else return undefined;
   if (!Number.isInteger(n) || n < min || n > max) return undefined;
   return n;
@@ -623,8 +634,18 @@ export function err(
 function decodeDuration(ctx: DecodeContext, value: unknown, path: Path): Decoded | undefined {
   if (isObject(value)) {
     const extra = Object.keys(value).filter((k) => k !== "seconds" && k !== "nanos");
-    for (const k of extra) err(ctx, [...path, k], "key", "unknown-field", `unknown field "${k}" in google.protobuf.Duration`);
-    const secs = value.seconds === undefined ? 0 : integer(value.seconds, -DURATION_MAX_SECONDS, DURATION_MAX_SECONDS);
+    for (const k of extra)
+      err(
+        ctx,
+        [...path, k],
+        "key",
+        "unknown-field",
+        `unknown field "${k}" in google.protobuf.Duration`,
+      );
+    const secs =
+      value.seconds === undefined
+        ? 0
+        : integer(value.seconds, -DURATION_MAX_SECONDS, DURATION_MAX_SECONDS);
     const nanos = value.nanos === undefined ? 0 : integer(value.nanos, -999999999, 999999999);
     if (secs === undefined || nanos === undefined) {
       err(ctx, path, "value", "bad-duration", "expected integer seconds and nanos");
@@ -638,7 +659,13 @@ function decodeDuration(ctx: DecodeContext, value: unknown, path: Path): Decoded
   }
   const s = parseDuration(value);
   if (s === undefined) {
-    err(ctx, path, "value", "bad-duration", `expected a duration such as "1.5s", got ${describe(value)}`);
+    err(
+      ctx,
+      path,
+      "value",
+      "bad-duration",
+      `expected a duration such as "1.5s", got ${describe(value)}`,
+    );
     return undefined;
   }
   if (s < 0) {

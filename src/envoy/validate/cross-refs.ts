@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import {
   connectionManagers,
@@ -8,7 +9,7 @@ import {
   type LintContext,
   msgs,
 } from "../lint/model.js";
-import type { DecodedMessage } from "../schema/decode.js";
+import type { Decoded, DecodedMessage } from "../schema/decode.js";
 import { type Issue, type Path, pathOf } from "../schema/issue.js";
 
 /**
@@ -25,6 +26,9 @@ export const ENVOY_LOAD_RULES: ReadonlySet<string> = new Set([
   "listener-no-address",
   "unknown-secret",
   "invalid-uri",
+  "jwt-unknown-provider",
+  "bad-ip-address",
+  "tls-no-certificate",
 ]);
 
 /** A file named by the config (SDS path, watched directory, DataSource filename). */
@@ -78,7 +82,31 @@ export function crossReferences(ctx: LintContext): Issue[] {
     for (const w of msgs(get(a, "weighted_clusters", "clusters")))
       needCluster(w, "name", "weighted route");
   }
-  for (const u of ctx.all("envoy.config.core.v3.HttpUri")) needCluster(u, "cluster", "http_uri");
+  for (const u of ctx.all("envoy.config.core.v3.HttpUri")) {
+    // Envoy loads a config whose JWKS cluster is missing; every token then fails.
+    const name = u.cluster;
+    if (typeof name === "string" && name !== "" && !clusters.has(name))
+      out.push(issue(u, "cluster", "http-uri-unknown-cluster", `http_uri names cluster ${name}, which is not defined: fetches (e.g. JWKS) will fail`));
+  }
+  for (const jwt of ctx.all("envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication")) {
+    const providers = new Set(isMsg(jwt.providers) ? Object.keys(jwt.providers) : []);
+    const requirements = new Set(isMsg(jwt.requirement_map) ? Object.keys(jwt.requirement_map) : []);
+    const walk = (req: DecodedMessage) => {
+      if (typeof req.provider_name === "string" && !providers.has(req.provider_name))
+        out.push(issue(req, "provider_name", "jwt-unknown-provider", `jwt_authn requires provider ${req.provider_name}, which is not configured`));
+      const pa = req.provider_and_audiences;
+      if (isMsg(pa) && typeof pa.provider_name === "string" && !providers.has(pa.provider_name))
+        out.push(issue(pa, "provider_name", "jwt-unknown-provider", `jwt_authn requires provider ${pa.provider_name}, which is not configured`));
+      for (const r of msgs(get(req, "requires_any", "requirements"))) walk(r);
+      for (const r of msgs(get(req, "requires_all", "requirements"))) walk(r);
+    };
+    for (const rule of msgs(jwt.rules)) {
+      if (isMsg(rule.requires)) walk(rule.requires);
+      if (typeof rule.requirement_name === "string" && !requirements.has(rule.requirement_name))
+        out.push(issue(rule, "requirement_name", "jwt-unknown-provider", `jwt_authn rule names requirement ${rule.requirement_name}, which is not in requirement_map`));
+    }
+    if (isMsg(jwt.requirement_map)) for (const r of Object.values(jwt.requirement_map)) if (isMsg(r)) walk(r);
+  }
 
   for (const { hcm } of connectionManagers(ctx)) {
     const names = new Set(httpFilters(hcm).map((f) => String(f.filter.name)));
@@ -110,23 +138,47 @@ export function crossReferences(ctx: LintContext): Issue[] {
     const tc = holder.typed_config;
     const hasType = isMsg(tc) && typeof tc["@type"] === "string";
     if (!hasType && !isMsg(holder.config_discovery))
-      out.push(issue(holder, isMsg(tc) ? "typed_config" : "name", "extension-config-missing", `${what} ${String(holder.name ?? "")} has no typed_config: Envoy finds no implementation for it`));
+      out.push(
+        issue(
+          holder,
+          isMsg(tc) ? "typed_config" : "name",
+          "extension-config-missing",
+          `${what} ${String(holder.name ?? "")} has no typed_config: Envoy finds no implementation for it`,
+        ),
+      );
   };
-  for (const f of ctx.all("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter")) extension(f, "http filter");
+  for (const f of ctx.all("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter"))
+    extension(f, "http filter");
   for (const f of ctx.all("envoy.config.listener.v3.Filter")) extension(f, "network filter");
   for (const l of ctx.all("envoy.config.listener.v3.Listener")) {
     const chains = Array.isArray(l.filter_chains) ? l.filter_chains.length : 0;
     if (chains === 0 && !isMsg(l.default_filter_chain) && !isMsg(l.api_listener))
-      out.push(issue(l, "name", "listener-no-filter-chains", `listener ${String(l.name ?? "")} has no filter chains`));
+      out.push(
+        issue(
+          l,
+          "name",
+          "listener-no-filter-chains",
+          `listener ${String(l.name ?? "")} has no filter chains`,
+        ),
+      );
     if (!isMsg(l.address) && !isMsg(l.api_listener) && !isMsg(l.internal_listener))
-      out.push(issue(l, "name", "listener-no-address", `listener ${String(l.name ?? "")} has no address`));
+      out.push(
+        issue(l, "name", "listener-no-address", `listener ${String(l.name ?? "")} has no address`),
+      );
   }
   const secrets = new Set(
     msgs(get(ctx.config, "static_resources", "secrets")).map((s) => String(s.name)),
   );
   for (const s of ctx.all("envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig")) {
     if (!isMsg(s.sds_config) && typeof s.name === "string" && !secrets.has(s.name))
-      out.push(issue(s, "name", "unknown-secret", `secret ${s.name} has no sds_config and is not a static secret`));
+      out.push(
+        issue(
+          s,
+          "name",
+          "unknown-secret",
+          `secret ${s.name} has no sds_config and is not a static secret`,
+        ),
+      );
   }
   for (const u of ctx.all("envoy.config.core.v3.HttpUri")) {
     if (typeof u.uri !== "string") continue;
@@ -137,7 +189,33 @@ export function crossReferences(ctx: LintContext): Issue[] {
     } catch {
       ok = false;
     }
-    if (!ok) out.push(issue(u, "uri", "invalid-uri", `${JSON.stringify(u.uri)} is not an http(s) URL`));
+    if (!ok)
+      out.push(issue(u, "uri", "invalid-uri", `${JSON.stringify(u.uri)} is not an http(s) URL`));
+  }
+
+  for (const t of ctx.all("envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext")) {
+    const c = t.common_tls_context;
+    const has =
+      msgs(get(c, "tls_certificates")).length > 0 ||
+      msgs(get(c, "tls_certificate_sds_secret_configs")).length > 0 ||
+      isMsg(get(c, "tls_certificate_provider_instance")) ||
+      isMsg(get(c, "custom_tls_certificate_selector"));
+    if (!has) out.push(issue(t, "common_tls_context", "tls-no-certificate", "the listener's TLS context has no certificate"));
+  }
+
+  // Listeners, the admin and STATIC clusters bind or connect to IP addresses, not names.
+  const needIp = (addr: Decoded | undefined, what: string) => {
+    const sa = get(addr, "socket_address");
+    if (!isMsg(sa) || typeof sa.address !== "string") return;
+    if (isMsg(sa.resolver_name) || typeof sa.resolver_name === "string") return;
+    if (isIP(sa.address) === 0) out.push(issue(sa, "address", "bad-ip-address", `${what} address ${JSON.stringify(sa.address)} is not an IP address`));
+  };
+  for (const l of ctx.all("envoy.config.listener.v3.Listener")) needIp(l.address, `listener ${String(l.name ?? "")}`);
+  for (const a of ctx.all("envoy.config.bootstrap.v3.Admin")) needIp(a.address, "admin");
+  for (const c of msgs(get(ctx.config, "static_resources", "clusters"))) {
+    if ((c.type ?? "STATIC") !== "STATIC" || isMsg(c.cluster_type)) continue;
+    for (const e of msgs(get(c, "load_assignment", "endpoints")))
+      for (const lb of msgs(e.lb_endpoints)) needIp(get(lb, "endpoint", "address"), `STATIC cluster ${String(c.name ?? "")} endpoint`);
   }
 
   const usesPathSds = ctx.all("envoy.config.core.v3.PathConfigSource").length > 0;

@@ -153,7 +153,12 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
   let doc: ReturnType<typeof parseDocument>;
   try {
     // Failsafe: every scalar is its text; envoyYamlToJson applies Envoy's own conversion.
-    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, schema: "failsafe" });
+    doc = parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      schema: "failsafe",
+    });
   } catch (e) {
     return [at(0, "yaml-syntax", e instanceof Error ? e.message : "unparseable YAML")];
   }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +64,20 @@ describe("grpc-web-oidc envoy generate", () => {
     );
     expect(code).toBe(1);
     expect(stderr()).toMatch(/image/);
+  });
+
+  it("reads services from a buf image (--proto-image) and produces the checked-in bundle", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gwo-cli-"));
+    const image = join(dir, "image.binpb");
+    execFileSync(join(repoRoot, "node_modules", ".bin", "buf"), ["build", "-o", image], {
+      cwd: repoRoot,
+    });
+    const out = join(dir, "envoy.yaml");
+    const code = await inRepo(() => runGenerate(["--proto-image", image, "-o", out]));
+    expect(code).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(
+      readFileSync(join(repoRoot, "envoy", "envoy.yaml"), "utf8"),
+    );
   });
 
   it("--check passes on the checked-in bundle", async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Document, parseDocument } from "yaml";
+import { type Document, isMap, isScalar, isSeq, parseDocument } from "yaml";
 
 /** The fixture directory (good.yaml, dummy SDS files and certificates). */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
@@ -461,6 +461,13 @@ export const CASES: readonly CorpusCase[] = [
     after: "whoami",
   },
   {
+    name: "pgv-string-in",
+    kind: "pgv",
+    rule: "pgv-string",
+    mutate: set([...HCM, "scheme_header_transformation"], { scheme_to_overwrite: "ftp" }),
+    find: "ftp",
+  },
+  {
     name: "pgv-string-in-sds-name",
     kind: "pgv",
     rule: "pgv-string",
@@ -533,6 +540,56 @@ export const CASES: readonly CorpusCase[] = [
     find: "backend",
     after: "path: sds/upstream_ca.yaml",
   },
+  {
+    name: "load-invalid-jwks-uri",
+    kind: "xref",
+    rule: "invalid-uri",
+    mutate: set([...PROVIDER, "remote_jwks", "http_uri", "uri"], "*"),
+    find: '"*"',
+    after: "http_uri",
+  },
+  {
+    name: "load-filter-without-config",
+    kind: "xref",
+    rule: "extension-config-missing",
+    mutate: del([...F, 4, "typed_config"]),
+    find: "envoy.filters.http.grpc_web",
+  },
+  {
+    name: "load-listener-without-chains",
+    kind: "xref",
+    rule: "listener-no-filter-chains",
+    mutate: del([...L, "filter_chains"]),
+    find: "grpc_web",
+    after: "listeners:",
+  },
+  {
+    name: "load-listener-without-address",
+    kind: "xref",
+    rule: "listener-no-address",
+    mutate: del([...L, "address"]),
+    find: "grpc_web",
+    after: "listeners:",
+  },
+  {
+    name: "load-unknown-static-secret",
+    kind: "xref",
+    rule: "unknown-secret",
+    mutate: del([
+      ...UTLS,
+      "common_tls_context",
+      "combined_validation_context",
+      "validation_context_sds_secret_config",
+      "sds_config",
+    ]),
+    find: "upstream_ca",
+    after: "validation_context_sds_secret_config",
+  },
+  { name: "load-jwt-unknown-provider", kind: "xref", rule: "jwt-unknown-provider", mutate: set([...JWT, "rules", 2, "requires", "provider_name"], "oidcc"), find: "oidcc" },
+  { name: "xref-jwks-unknown-cluster", kind: "xref", rule: "http-uri-unknown-cluster", mutate: set([...PROVIDER, "remote_jwks", "http_uri", "cluster"], "ipd"), find: "ipd" },
+  { name: "load-static-cluster-hostname", kind: "xref", rule: "bad-ip-address", mutate: set([...BACKEND, "load_assignment", "endpoints", 0, "lb_endpoints", 0, "endpoint", "address", "socket_address", "address"], "backend.fixture.test"), find: "backend.fixture.test", after: "lb_endpoints" },
+  { name: "load-listener-hostname", kind: "xref", rule: "bad-ip-address", mutate: set([...L, "address", "socket_address", "address"], "localhost"), find: "localhost" },
+  { name: "load-tls-without-certificate", kind: "xref", rule: "tls-no-certificate", mutate: del([...DTLS, "common_tls_context", "tls_certificate_sds_secret_configs"]), find: "common_tls_context", after: "DownstreamTlsContext" },
 
   // ── security lint ───────────────────────────────────────────────────────
   {
@@ -908,4 +965,74 @@ export function expectedPosition(
   if (i < 0) return undefined;
   const before = text.slice(0, i).split("\n");
   return { line: before.length, col: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+/** Small deterministic PRNG (mulberry32), so a failure names its seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const RANDOM_VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  4294967296,
+  1.5,
+  "",
+  "x",
+  "0s",
+  "-1s",
+  "1.5s",
+  "NaN",
+  "10",
+  [],
+  {},
+  [1, "a"],
+  ["a"],
+  { a: 1 },
+  "AUTO",
+  "*",
+];
+
+/**
+ * The good fixture with one random node replaced by a random value (or
+ * deleted): seeded, so the differential test and the fuzz test are repeatable.
+ */
+export function randomVariant(seed: number): string {
+  const r = rng(seed * 31);
+  const doc = parseDocument(GOOD);
+  const nodes: {
+    parent: { set(k: unknown, v: unknown): void; delete(k: unknown): boolean };
+    key: unknown;
+  }[] = [];
+  const walk = (x: unknown) => {
+    if (isMap(x)) {
+      for (const p of x.items) {
+        nodes.push({ parent: x, key: isScalar(p.key) ? p.key.value : p.key });
+        walk(p.value);
+      }
+    } else if (isSeq(x)) {
+      x.items.forEach((item, i) => {
+        nodes.push({ parent: x, key: i });
+        walk(item);
+      });
+    }
+  };
+  walk(doc.contents);
+  const pick = nodes[Math.floor(r() * nodes.length)];
+  const value = RANDOM_VALUES[Math.floor(r() * RANDOM_VALUES.length)];
+  if (pick) {
+    if (r() < 0.25) pick.parent.delete(pick.key);
+    else pick.parent.set(pick.key, doc.createNode(value));
+  }
+  return doc.toString();
 }

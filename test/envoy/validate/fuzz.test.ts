@@ -1,19 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isMap, isScalar, isSeq, type Node, parseDocument } from "yaml";
 import { validateEnvoyConfig } from "../../../src/envoy/index.js";
-import { GOOD, GOOD_FILE } from "./corpus.js";
-
-/** Small deterministic PRNG (mulberry32), so a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { GOOD, GOOD_FILE, rng } from "./corpus.js";
 
 const JUNK = [
   "",

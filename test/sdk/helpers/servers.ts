@@ -46,7 +46,11 @@ export const serving = (): HealthCheckResponse =>
 
 export interface HealthBehaviour {
   check?(req: HealthCheckRequest, ctx: HandlerContext, n: number): Promise<HealthCheckResponse>;
-  watch?(req: HealthCheckRequest, ctx: HandlerContext, n: number): AsyncIterable<HealthCheckResponse>;
+  watch?(
+    req: HealthCheckRequest,
+    ctx: HandlerContext,
+    n: number,
+  ): AsyncIterable<HealthCheckResponse>;
 }
 
 /** A gRPC-Web server (connect-node, grpc-web protocol only) for the Health service. */

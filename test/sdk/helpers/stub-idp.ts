@@ -81,7 +81,12 @@ export class StubIdp {
     sub = "alice",
     opts: { expired?: boolean; noRefresh?: boolean } = {},
   ): { user: User; raw: string } {
-    const grant: Grant = { id: b64url(randomBytes(6)), sub, scope: "openid offline_access", revoked: false };
+    const grant: Grant = {
+      id: b64url(randomBytes(6)),
+      sub,
+      scope: "openid offline_access",
+      revoked: false,
+    };
     const t = this.mint(grant, opts.noRefresh);
     const user = new User({
       access_token: t.access_token,
@@ -110,7 +115,11 @@ export class StubIdp {
   private jwt(payload: Record<string, unknown>): string {
     const header = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid: "stub" }));
     const body = b64url(JSON.stringify(payload));
-    const sig = b64url(createHash("sha256").update(header + body + randomBytes(8).toString("hex")).digest());
+    const sig = b64url(
+      createHash("sha256")
+        .update(header + body + randomBytes(8).toString("hex"))
+        .digest(),
+    );
     return `${header}.${body}.${sig}`;
   }
 
@@ -208,9 +217,19 @@ export class StubIdp {
         if (!c || c.challenge !== challenge || c.redirectUri !== body.get("redirect_uri")) {
           return json(400, { error: "invalid_grant" });
         }
-        const grant: Grant = { id: b64url(randomBytes(6)), sub: c.sub, scope: c.scope, revoked: false };
+        const grant: Grant = {
+          id: b64url(randomBytes(6)),
+          sub: c.sub,
+          scope: c.scope,
+          revoked: false,
+        };
         const t = this.mint(grant, false, c.nonce);
-        return json(200, { ...t, token_type: "Bearer", expires_in: this.opts.accessTokenTtl, scope: c.scope });
+        return json(200, {
+          ...t,
+          token_type: "Bearer",
+          expires_in: this.opts.accessTokenTtl,
+          scope: c.scope,
+        });
       }
       if (body.get("grant_type") === "refresh_token") {
         const presented = body.get("refresh_token") ?? "";
