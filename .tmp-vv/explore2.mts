@@ -20,10 +20,12 @@ for (let seed = start; seed < start + n; seed++) {
   const nodes: { parent: any; key: unknown }[] = [];
   const walk = (x: unknown) => { if (isMap(x)) for (const p of x.items) { nodes.push({ parent: x, key: isScalar(p.key) ? p.key.value : p.key }); walk(p.value); } else if (isSeq(x)) x.items.forEach((it, i) => { nodes.push({ parent: x, key: i }); walk(it); }); };
   walk(doc.contents);
+  let desc = "";
+  for (let k = 0; k < Number(process.env.K ?? 1); k++) {
   const pick = nodes[Math.floor(r() * nodes.length)]!;
-  let desc: string;
-  if (r() < 0.7) { const t = PLAIN[Math.floor(r() * PLAIN.length)]!; const sc = new Scalar(t); sc.type = r() < 0.3 ? Scalar.QUOTE_DOUBLE : Scalar.PLAIN; pick.parent.set(pick.key, sc); desc = `${sc.type} ${t}`; }
-  else { const v = OBJ[Math.floor(r() * OBJ.length)]; pick.parent.set(pick.key, doc.createNode(v)); desc = JSON.stringify(v); }
+  if (r() < 0.7) { const t = PLAIN[Math.floor(r() * PLAIN.length)]!; const sc = new Scalar(t); sc.type = r() < 0.3 ? Scalar.QUOTE_DOUBLE : Scalar.PLAIN; pick.parent.set(pick.key, sc); desc += ` ${String(pick.key)}=${sc.type} ${t}`; }
+  else { const v = OBJ[Math.floor(r() * OBJ.length)]; pick.parent.set(pick.key, doc.createNode(v)); desc += ` ${String(pick.key)}=${JSON.stringify(v)}`; }
+  }
   const text = doc.toString();
   const file = join(dir, `x${seed}.yaml`);
   writeFileSync(file, text);
@@ -32,6 +34,6 @@ for (let seed = start; seed < start + n; seed++) {
   const res = await validateEnvoyConfig(text, { filename: GOOD_FILE });
   const blocking = res.findings.filter((f) => f.severity === "error" && (SCHEMA.test(f.rule) || ENVOY_LOAD_RULES.has(f.rule)));
   const ook = blocking.length === 0;
-  if (eok !== ook) { dis++; console.log(`seed ${seed}: envoy ${eok} ours ${ook} key=${String(pick.key)} v=${desc}\n  ours: ${blocking.map(formatFinding).join(" | ").slice(0, 300)}\n  envoy: ${ewhy.split("\n").filter(Boolean).pop()?.slice(0, 400)}`); }
+  if (eok !== ook) { dis++; console.log(`seed ${seed}: envoy ${eok} ours ${ook} ${desc}\n  ours: ${blocking.map(formatFinding).join(" | ").slice(0, 300)}\n  envoy: ${ewhy.split("\n").filter(Boolean).pop()?.slice(0, 400)}`); }
 }
 console.log("disagreements", dis, "of", n);

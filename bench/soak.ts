@@ -47,72 +47,15 @@ import {
   reissueInPlace,
   servedSerial,
 } from "./soak/faults.js";
+import {
+  type Check,
+  type PathResult,
+  type ReportInput,
+  renderReport,
+  type Settings,
+  type TimelineEntry,
+} from "./soak/report.js";
 import { bump, type LatencySummary, mib, rssOfPid, sleep, summarize } from "./soak/stats.js";
-
-interface Settings {
-  durationS: number;
-  clients: number;
-  rate: number;
-  ttlS: number;
-  leewayS: number;
-  outageS: number;
-  /** `aligned`: the outage sits between two refresh points; `straddle`: across one. */
-  outagePhase: "aligned" | "straddle";
-  paths: Array<"direct" | "envoy">;
-  out: string;
-}
-
-interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
-interface TimelineEntry {
-  /** Seconds since the load started. */
-  at: number;
-  event: string;
-}
-
-interface PathResult {
-  path: "direct" | "envoy";
-  verdict: "PASS" | "FAIL";
-  checks: Check[];
-  timeline: TimelineEntry[];
-  /** Absent when the run crashed before measuring. */
-  figures?: {
-    durationS: number;
-    clients: number;
-    callsMade: number;
-    callsOk: number;
-    callsFailed: number;
-    expectedFailures: number;
-    unexpectedFailures: number;
-    failuresByCode: Record<string, { expected: number; unexpected: number }>;
-    expectedReasons: Record<string, number>;
-    latencyMs: Record<string, LatencySummary>;
-    refreshGrantsAtIdp: number;
-    clientRefreshes: number;
-    tokenExpiries: number;
-    missedExpiries: number;
-    revokedGrantExpiries: number;
-    grantsPerExpiry: number;
-    earlyRefreshes: number;
-    lateRefreshes: number;
-    refreshErrors: Record<string, number>;
-    retries: number;
-    refreshReuse: number;
-    sessionEnded: Record<string, number>;
-    callsOkDuringIdpOutage: number;
-    rssStartBytes: number;
-    rssEndBytes: number;
-    rssMaxBytes: number;
-    heapAfterGcStartBytes: number;
-    heapAfterGcEndBytes: number;
-    envoyRssStartBytes?: number;
-    envoyRssEndBytes?: number;
-  };
-}
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const LOCAL_SANS = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"];
@@ -709,108 +652,6 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function report(s: Settings, results: PathResult[], skipped: string[], startedAt: Date): string {
-  const overall =
-    results.length > 0 && results.every((r) => r.verdict === "PASS") ? "PASS" : "FAIL";
-  const lines: string[] = [
-    "# Soak run",
-    "",
-    `Written by \`npm run soak\` (bench/soak.ts) on ${startedAt.toISOString()}.`,
-    `Settings: ${s.clients} clients × ${s.rate} calls/s, ${s.durationS} s per path, access-token TTL ${s.ttlS} s, renew window ${s.leewayS} s, IdP outage ${s.outageS} s (${s.outagePhase}).`,
-    `Machine: ${os.cpus()[0]?.model ?? "unknown CPU"} × ${os.cpus().length}, Node ${process.version}; IdP, backend and clients share this one process (Envoy is its own).`,
-    "",
-    `**Verdict: ${overall}** (${results.map((r) => `${r.path}: ${r.verdict}`).join(", ")}${skipped.length ? `; ${skipped.join("; ")}` : ""})`,
-    "",
-    "Call mix per client: WhoAmI 30 %, ListNotes 30 %, CreateNote 20 %, WatchNotes 20 % (3 messages, 100 ms apart),",
-    "from two concurrent loops. Client 0 signs in as `admin` (its grant is revoked), client 1 as `reader`",
-    "(its CreateNote calls are PERMISSION_DENIED by design), the others as `writer`. Latency is per call,",
-    "whole stream for WatchNotes, including token refreshes that the call waited for.",
-    "",
-  ];
-  for (const r of results) {
-    const f = r.figures;
-    lines.push(`## ${r.path} path — ${r.verdict}`, "");
-    if (!f) {
-      for (const c of r.checks)
-        lines.push(`- ${c.ok ? "PASS" : "**FAIL**"} ${c.name}: ${c.detail}`);
-      lines.push("");
-      continue;
-    }
-    lines.push("| figure | value |", "| --- | --- |");
-    const row = (k: string, v: string | number) => lines.push(`| ${k} | ${v} |`);
-    row("calls made", f.callsMade);
-    row("calls ok", f.callsOk);
-    row("calls failed: expected / unexpected", `${f.expectedFailures} / ${f.unexpectedFailures}`);
-    row("refresh_token grants at the IdP", f.refreshGrantsAtIdp);
-    row("token expiries while calling (natural + forced)", f.tokenExpiries);
-    row("grants per expiry", f.grantsPerExpiry);
-    row("expiries left unrefreshed (missed)", f.missedExpiries);
-    row("expiries answered invalid_grant (revoked client)", f.revokedGrantExpiries);
-    row("early (duplicate) refreshes", f.earlyRefreshes);
-    row("refreshes after expiry (late)", f.lateRefreshes);
-    row("refresh errors seen by clients", fmtCounts(f.refreshErrors));
-    row("UNAUTHENTICATED retries", f.retries);
-    row("refreshReuse (IdP)", f.refreshReuse);
-    row("session-ended events", fmtCounts(f.sessionEnded));
-    row("calls ok while the IdP was down", f.callsOkDuringIdpOutage);
-    row(
-      "process RSS start / end / max",
-      `${mib(f.rssStartBytes)} / ${mib(f.rssEndBytes)} / ${mib(f.rssMaxBytes)}`,
-    );
-    row(
-      "heap after GC start / end",
-      `${mib(f.heapAfterGcStartBytes)} / ${mib(f.heapAfterGcEndBytes)}`,
-    );
-    if (f.envoyRssStartBytes !== undefined) {
-      row("Envoy RSS start / end", `${mib(f.envoyRssStartBytes)} / ${mib(f.envoyRssEndBytes)}`);
-    }
-    lines.push(
-      "",
-      "| method | calls ok | p50 ms | p95 ms | p99 ms | max ms |",
-      "| --- | --- | --- | --- | --- | --- |",
-    );
-    for (const [m, l] of Object.entries(f.latencyMs)) {
-      lines.push(`| ${m} | ${l.count} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.max} |`);
-    }
-    lines.push("", "| failure code | expected | unexpected |", "| --- | --- | --- |");
-    const codes = Object.entries(f.failuresByCode);
-    if (codes.length === 0) lines.push("| (none) | 0 | 0 |");
-    for (const [code, v] of codes) lines.push(`| ${code} | ${v.expected} | ${v.unexpected} |`);
-    if (Object.keys(f.expectedReasons).length > 0) lines.push("");
-    for (const [why, n] of Object.entries(f.expectedReasons))
-      lines.push(`- expected: ${n}× ${why}`);
-    lines.push("", "Timeline (seconds since the load started):", "");
-    for (const t of r.timeline) lines.push(`- t+${t.at.toFixed(1)} s: ${t.event}`);
-    lines.push("", "Checks:", "");
-    for (const c of r.checks) lines.push(`- ${c.ok ? "PASS" : "**FAIL**"} ${c.name}: ${c.detail}`);
-    lines.push("");
-  }
-  lines.push(
-    "## Machine-readable",
-    "",
-    "```json",
-    JSON.stringify(
-      {
-        verdict: overall,
-        startedAt: startedAt.toISOString(),
-        settings: { ...s, out: undefined },
-        skipped,
-        paths: results,
-      },
-      null,
-      2,
-    ),
-    "```",
-    "",
-  );
-  return lines.join("\n");
-}
-
-function fmtCounts(c: Record<string, number>): string {
-  const e = Object.entries(c);
-  return e.length === 0 ? "0" : e.map(([k, v]) => `${k}: ${v}`).join(", ");
-}
-
 async function main(): Promise<number> {
   const s = settings();
   // Every loop is bounded; this bounds the whole run too (stack start-up and faults included).
@@ -842,8 +683,17 @@ async function main(): Promise<number> {
       });
     }
   }
-  writeFileSync(s.out, report(s, results, skipped, startedAt));
   const pass = results.length > 0 && results.every((r) => r.verdict === "PASS");
+  const { out: _out, ...shown } = s;
+  const input: ReportInput = {
+    verdict: pass ? "PASS" : "FAIL",
+    startedAt: startedAt.toISOString(),
+    machine: `${os.cpus()[0]?.model ?? "unknown CPU"} × ${os.cpus().length}, Node ${process.version}`,
+    settings: shown,
+    skipped,
+    paths: results,
+  };
+  writeFileSync(s.out, renderReport(input));
   log(`\nSOAK ${pass ? "PASS" : "FAIL"} — wrote ${s.out}`);
   return pass ? 0 : 1;
 }

@@ -106,7 +106,9 @@ export interface OidcTokenSourceOptions {
    */
   storage?: "memory" | "session" | "local" | Storage;
   /**
-   * Refresh when the access token expires within this many seconds. Default: 30.
+   * Refresh when the access token expires within this many seconds (capped at half the
+   * token's lifetime, its `exp` - `iat` when it is a JWT, so short-lived tokens are not refreshed on every
+   * call). Default: 30.
    *
    * @example
    * refreshLeewaySeconds: 60
@@ -146,7 +148,8 @@ export interface OidcTokenSourceOptions {
    */
   allowInsecureLoopback?: boolean;
   /**
-   * Extra oidc-client-ts settings, applied last (e.g. `extraQueryParams`). Setting
+   * Extra oidc-client-ts settings, applied last except `userStore` and `stateStore`, which the
+   * `storage` option decides (e.g. `extraQueryParams`). Setting
    * `silent_redirect_uri` enables renewal by hidden iframe (`prompt=none`) when there is no
    * refresh token; without it, an expired session without a refresh token ends
    * (`no-refresh-token`). `automaticSilentRenew: true` is routed through the same
@@ -253,12 +256,13 @@ export class OidcTokenSource implements TokenSource {
       scope: options.scope ?? "openid offline_access",
       response_type: "code",
       resource: options.resource,
-      userStore: this.#userStore,
-      stateStore,
       automaticSilentRenew: false,
       monitorSession: false,
       loadUserInfo: false,
       ...options.userManagerSettings,
+      // Ours, always: refresh coordination reads and writes exactly this store.
+      userStore: this.#userStore,
+      stateStore,
     });
     this.#userKey = `user:${this.userManager.settings.authority}:${this.userManager.settings.client_id}`;
 
@@ -323,7 +327,9 @@ export class OidcTokenSource implements TokenSource {
   /**
    * Complete sign-in on the redirect page: exchanges the code (with the PKCE verifier),
    * stores the tokens, and removes `code` and `state` from the address bar. Throws
-   * `SignInError` (without the code) on failure.
+   * `SignInError` (without the code) on failure. On a popup's callback page it hands the
+   * result to the opening window (whose `signinPopup()` resolves) and then rejects with
+   * `SignInError("not_a_redirect_callback")`, since there is no session to return there.
    */
   async handleCallback(url?: string): Promise<SessionInfo> {
     const loc = (globalThis as { location?: Location }).location;
@@ -395,7 +401,28 @@ export class OidcTokenSource implements TokenSource {
   }
 
   #needsRefresh(user: User, leewayMs: number): boolean {
-    return user.expires_at !== undefined && user.expires_at * 1000 - Date.now() <= leewayMs;
+    if (user.expires_at === undefined) return false;
+    // Cap the leeway at half the token's lifetime: with a TTL shorter than the leeway every
+    // call would otherwise refresh again.
+    const lifetimeMs = this.#lifetimeMs(user);
+    const leeway = lifetimeMs === undefined ? leewayMs : Math.min(leewayMs, lifetimeMs / 2);
+    return user.expires_at * 1000 - Date.now() <= leeway;
+  }
+
+  #lifetime: { token: string; ms: number | undefined } | undefined;
+  #lifetimeMs(user: User): number | undefined {
+    if (this.#lifetime?.token !== user.access_token) {
+      const c = decodeJwtPayload(user.access_token);
+      const ms =
+        typeof c?.iat === "number" && typeof c.exp === "number"
+          ? (c.exp - c.iat) * 1000
+          : undefined;
+      this.#lifetime = {
+        token: user.access_token,
+        ms: ms !== undefined && ms > 0 ? ms : undefined,
+      };
+    }
+    return this.#lifetime.ms;
   }
 
   #info(user: User): SessionInfo {

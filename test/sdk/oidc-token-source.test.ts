@@ -78,6 +78,16 @@ describe("refresh", () => {
     expect(p.refreshGrants).toBe(1);
   });
 
+  it("a token whose lifetime is shorter than the leeway is not refreshed on every call", async () => {
+    const p = await idp({ accessTokenTtl: 20 }); // below the default 30 s leeway
+    const { storage } = p.storageWithSession("alice", { expired: true });
+    const { t } = tab(p, storage);
+    const first = await t.getToken();
+    expect(await t.getToken()).toBe(first);
+    expect(await t.getToken()).toBe(first);
+    expect(p.refreshGrants).toBe(1);
+  });
+
   it("sends the resource indicator on authorize and on every refresh", async () => {
     const p = await idp();
     const { storage } = p.storageWithSession("alice", { expired: true });
@@ -136,7 +146,7 @@ describe("cross-tab", () => {
   });
 
   it("control: tabs that do not share a lock race the rotation and the IdP revokes the grant", async () => {
-    const p = await idp({ tokenDelayMs: 30 });
+    const p = await idp({ tokenDelayMs: 100 });
     const { storage } = p.storageWithSession("alice", { expired: true });
     const a = tab(p, storage, { lockName: "a" });
     const b = tab(p, storage, { lockName: "b" });
@@ -210,6 +220,40 @@ describe("session end", () => {
     ]);
     expect(b.events.filter((e) => e.type === "session-ended")).toHaveLength(1);
     expect(storage.getItem(p.userKey) ?? null).toBeNull();
+  });
+
+  it("UNAUTHENTICATED from the server, then invalid_grant on the forced refresh: no retry, session ended", async () => {
+    const p = await idp();
+    const { storage } = p.storageWithSession();
+    const { t, events } = tab(p, storage);
+    const srv = await startGrpcWebServer({
+      check: async () => {
+        throw new ConnectError("revoked", Code.Unauthenticated);
+      },
+    });
+    cleanups.push(() => srv.stop());
+    p.revokeAll();
+    const client = createClient(
+      Health,
+      createOidcTransport({ baseUrl: srv.url, tokens: t, allowInsecureLoopback: true }),
+    );
+    const err = await client.check({}).catch((e: unknown) => e);
+    expect(ConnectError.from(err).code).toBe(Code.Unauthenticated);
+    expect(sessionEndedReason(err)).toBe("invalid_grant");
+    expect(srv.seen).toHaveLength(1);
+    expect(p.tokenRequests).toBe(1);
+    expect(events.filter((e) => e.type === "session-ended")).toHaveLength(1);
+  });
+
+  it("signing out in one tab ends the session in the other", async () => {
+    const p = await idp();
+    const { storage } = p.storageWithSession();
+    const a = tab(p, storage);
+    const b = tab(p, storage);
+    await a.t.signOut();
+    await expect.poll(() => b.events.length).toBe(1);
+    expect(b.events).toEqual([{ type: "session-ended", reason: "signed-out" }]);
+    await expect(b.t.getToken()).rejects.toBeInstanceOf(SessionEndedError);
   });
 
   it("IdP unreachable is a transient network error, not a session end", async () => {

@@ -235,10 +235,16 @@ function decodeField(
       return decodeField(ctx, field, [value], path, depth);
     }
     const out: Decoded[] = [];
-    // Envoy's parser flattens nested lists into the outer one, dropping nulls inside them.
+    // Envoy's parser flattens nested lists into the outer one; a null inside
+    // them reads as an empty message.
+    const isMessageField = field.resolvedType instanceof protobuf.Type;
     const flat = value.some(Array.isArray)
       ? value.flatMap((v) =>
-          Array.isArray(v) ? (v.flat(Number.POSITIVE_INFINITY) as unknown[]).filter((x) => x !== null) : [v],
+          Array.isArray(v)
+            ? (v.flat(Number.POSITIVE_INFINITY) as unknown[]).flatMap((x) =>
+                x === null ? (isMessageField ? [{}] : []) : [x],
+              )
+            : [v],
         )
       : value;
     flat.forEach((item, i) => {

@@ -86,26 +86,57 @@ export function crossReferences(ctx: LintContext): Issue[] {
     // Envoy loads a config whose JWKS cluster is missing; every token then fails.
     const name = u.cluster;
     if (typeof name === "string" && name !== "" && !clusters.has(name))
-      out.push(issue(u, "cluster", "http-uri-unknown-cluster", `http_uri names cluster ${name}, which is not defined: fetches (e.g. JWKS) will fail`));
+      out.push(
+        issue(
+          u,
+          "cluster",
+          "http-uri-unknown-cluster",
+          `http_uri names cluster ${name}, which is not defined: fetches (e.g. JWKS) will fail`,
+        ),
+      );
   }
   for (const jwt of ctx.all("envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication")) {
     const providers = new Set(isMsg(jwt.providers) ? Object.keys(jwt.providers) : []);
-    const requirements = new Set(isMsg(jwt.requirement_map) ? Object.keys(jwt.requirement_map) : []);
+    const requirements = new Set(
+      isMsg(jwt.requirement_map) ? Object.keys(jwt.requirement_map) : [],
+    );
     const walk = (req: DecodedMessage) => {
       if (typeof req.provider_name === "string" && !providers.has(req.provider_name))
-        out.push(issue(req, "provider_name", "jwt-unknown-provider", `jwt_authn requires provider ${req.provider_name}, which is not configured`));
+        out.push(
+          issue(
+            req,
+            "provider_name",
+            "jwt-unknown-provider",
+            `jwt_authn requires provider ${req.provider_name}, which is not configured`,
+          ),
+        );
       const pa = req.provider_and_audiences;
       if (isMsg(pa) && typeof pa.provider_name === "string" && !providers.has(pa.provider_name))
-        out.push(issue(pa, "provider_name", "jwt-unknown-provider", `jwt_authn requires provider ${pa.provider_name}, which is not configured`));
+        out.push(
+          issue(
+            pa,
+            "provider_name",
+            "jwt-unknown-provider",
+            `jwt_authn requires provider ${pa.provider_name}, which is not configured`,
+          ),
+        );
       for (const r of msgs(get(req, "requires_any", "requirements"))) walk(r);
       for (const r of msgs(get(req, "requires_all", "requirements"))) walk(r);
     };
     for (const rule of msgs(jwt.rules)) {
       if (isMsg(rule.requires)) walk(rule.requires);
       if (typeof rule.requirement_name === "string" && !requirements.has(rule.requirement_name))
-        out.push(issue(rule, "requirement_name", "jwt-unknown-provider", `jwt_authn rule names requirement ${rule.requirement_name}, which is not in requirement_map`));
+        out.push(
+          issue(
+            rule,
+            "requirement_name",
+            "jwt-unknown-provider",
+            `jwt_authn rule names requirement ${rule.requirement_name}, which is not in requirement_map`,
+          ),
+        );
     }
-    if (isMsg(jwt.requirement_map)) for (const r of Object.values(jwt.requirement_map)) if (isMsg(r)) walk(r);
+    if (isMsg(jwt.requirement_map))
+      for (const r of Object.values(jwt.requirement_map)) if (isMsg(r)) walk(r);
   }
 
   for (const { hcm } of connectionManagers(ctx)) {
@@ -200,7 +231,15 @@ export function crossReferences(ctx: LintContext): Issue[] {
       msgs(get(c, "tls_certificate_sds_secret_configs")).length > 0 ||
       isMsg(get(c, "tls_certificate_provider_instance")) ||
       isMsg(get(c, "custom_tls_certificate_selector"));
-    if (!has) out.push(issue(t, "common_tls_context", "tls-no-certificate", "the listener's TLS context has no certificate"));
+    if (!has)
+      out.push(
+        issue(
+          t,
+          "common_tls_context",
+          "tls-no-certificate",
+          "the listener's TLS context has no certificate",
+        ),
+      );
   }
 
   // Listeners, the admin and STATIC clusters bind or connect to IP addresses, not names.
@@ -208,14 +247,24 @@ export function crossReferences(ctx: LintContext): Issue[] {
     const sa = get(addr, "socket_address");
     if (!isMsg(sa) || typeof sa.address !== "string") return;
     if (isMsg(sa.resolver_name) || typeof sa.resolver_name === "string") return;
-    if (isIP(sa.address) === 0) out.push(issue(sa, "address", "bad-ip-address", `${what} address ${JSON.stringify(sa.address)} is not an IP address`));
+    if (isIP(sa.address) === 0)
+      out.push(
+        issue(
+          sa,
+          "address",
+          "bad-ip-address",
+          `${what} address ${JSON.stringify(sa.address)} is not an IP address`,
+        ),
+      );
   };
-  for (const l of ctx.all("envoy.config.listener.v3.Listener")) needIp(l.address, `listener ${String(l.name ?? "")}`);
+  for (const l of ctx.all("envoy.config.listener.v3.Listener"))
+    needIp(l.address, `listener ${String(l.name ?? "")}`);
   for (const a of ctx.all("envoy.config.bootstrap.v3.Admin")) needIp(a.address, "admin");
   for (const c of msgs(get(ctx.config, "static_resources", "clusters"))) {
     if ((c.type ?? "STATIC") !== "STATIC" || isMsg(c.cluster_type)) continue;
     for (const e of msgs(get(c, "load_assignment", "endpoints")))
-      for (const lb of msgs(e.lb_endpoints)) needIp(get(lb, "endpoint", "address"), `STATIC cluster ${String(c.name ?? "")} endpoint`);
+      for (const lb of msgs(e.lb_endpoints))
+        needIp(get(lb, "endpoint", "address"), `STATIC cluster ${String(c.name ?? "")} endpoint`);
   }
 
   const usesPathSds = ctx.all("envoy.config.core.v3.PathConfigSource").length > 0;
