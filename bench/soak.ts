@@ -165,7 +165,10 @@ async function runPath(
         if (idpErrors.length < 50) idpErrors.push(`${r.level} ${r.event}`);
       },
     }),
-  );
+  ).catch((err: unknown) => {
+    rmSync(certDir, { recursive: true, force: true });
+    throw err;
+  });
   const clients: SoakClient[] = [];
   let globalAgent: Agent | undefined;
   const previousDispatcher = getGlobalDispatcher();

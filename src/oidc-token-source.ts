@@ -354,6 +354,8 @@ export class OidcTokenSource implements TokenSource {
    */
   async signOut(options: { redirect?: boolean } = {}): Promise<void> {
     const um = this.userManager;
+    // Read before the local session is cleared: the IdP's logout page wants it as a hint.
+    const idToken = (await this.#load())?.id_token;
     try {
       if (await um.metadataService.getRevocationEndpoint(true)) {
         await um.revokeTokens(["refresh_token", "access_token"]);
@@ -361,12 +363,8 @@ export class OidcTokenSource implements TokenSource {
     } catch {
       // Revocation is best effort: the local session ends either way.
     }
-    if (options.redirect) {
-      await this.#end("signed-out");
-      await um.signoutRedirect();
-      return;
-    }
     await this.#end("signed-out");
+    if (options.redirect) await um.signoutRedirect(idToken ? { id_token_hint: idToken } : {});
   }
 
   /** The current session (never a token), or undefined when signed out. */

@@ -124,7 +124,7 @@ export function renderReport(input: ReportInput): string {
       ["refresh errors seen by clients", fmtCounts(f.refreshErrors)],
       ["UNAUTHENTICATED retries", f.retries],
       ["refreshReuse (IdP)", f.refreshReuse],
-      ["session-ended events", fmtCounts(f.sessionEnded)],
+      ["session-ended events", fmtSessionEnded(f.sessionEnded)],
       ["calls ok while the IdP was down", f.callsOkDuringIdpOutage],
       [
         "process RSS start / end / max",
@@ -169,6 +169,13 @@ export function renderReport(input: ReportInput): string {
   }
   lines.push("## Machine-readable", "", "```json", jsonBlock(input), "```", "");
   return lines.join("\n");
+}
+
+/** The clients that got session-ended, then how many did not. */
+function fmtSessionEnded(c: Record<string, number>): string {
+  const ended = Object.entries(c).filter(([, n]) => n > 0);
+  const others = Object.keys(c).length - ended.length;
+  return [...ended.map(([k, n]) => `${k}: ${n}`), `${others} other clients: 0`].join("; ");
 }
 
 function fmtCounts(c: Record<string, number>): string {

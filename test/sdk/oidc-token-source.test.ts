@@ -348,6 +348,22 @@ describe("sign-in and sign-out", () => {
     expect(await t.getSession()).toBeUndefined();
   });
 
+  it("signOut({ redirect: true }) goes to the end-session endpoint with the ID token as hint", async () => {
+    const p = await idp();
+    const shim = installWindowShim("https://app.test/");
+    cleanups.push(() => shim.restore());
+    const { storage, user } = p.storageWithSession();
+    const { t } = tab(p, storage, { postLogoutRedirectUri: "https://app.test/" });
+    void t.signOut({ redirect: true });
+    await expect.poll(() => shim.navigations.length).toBe(1);
+    const to = new URL(shim.navigations[0]!);
+    expect(to.pathname).toBe("/logout");
+    expect(to.searchParams.get("id_token_hint")).toBe(user.id_token);
+    expect(to.searchParams.get("post_logout_redirect_uri")).toBe("https://app.test/");
+    expect(p.revoked).toContain(user.refresh_token);
+    expect(storage.getItem(p.userKey) ?? null).toBeNull();
+  });
+
   it("refuses an http authority unless it is loopback and allowed", () => {
     expect(
       () =>
