@@ -21,7 +21,9 @@ export interface AuthInterceptorOptions {
   /**
    * Retry once after the server answers `UNAUTHENTICATED` (unary calls, and server streams
    * that failed before their first message), with a forced refresh unless the token already
-   * changed since the call began. `PERMISSION_DENIED` is never retried. Default: true.
+   * changed since the call began. `PERMISSION_DENIED` is never retried, and there is no retry
+   * when the token source has no other token to offer (e.g. `StaticTokenSource`), or when the
+   * call's deadline is already spent. Default: true.
    *
    * @example
    * authInterceptor(tokens, { retryUnauthenticated: false })

@@ -29,6 +29,7 @@ export const ENVOY_LOAD_RULES: ReadonlySet<string> = new Set([
   "jwt-unknown-provider",
   "bad-ip-address",
   "tls-no-certificate",
+  "unknown-protocol-options",
 ]);
 
 /** A file named by the config (SDS path, watched directory, DataSource filename). */
@@ -181,6 +182,25 @@ export function crossReferences(ctx: LintContext): Issue[] {
   for (const f of ctx.all("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter"))
     extension(f, "http filter");
   for (const f of ctx.all("envoy.config.listener.v3.Filter")) extension(f, "network filter");
+  // Envoy finds protocol options by key: the options' message name (or a network filter's name).
+  for (const c of msgs(get(ctx.config, "static_resources", "clusters"))) {
+    const opts = c.typed_extension_protocol_options;
+    if (!isMsg(opts)) continue;
+    for (const [key, any] of Object.entries(opts)) {
+      const t =
+        isMsg(any) && typeof any["@type"] === "string"
+          ? any["@type"].slice(any["@type"].lastIndexOf("/") + 1)
+          : undefined;
+      if (key !== t && !key.startsWith("envoy.filters.network."))
+        out.push({
+          path: [...pathOf(opts), key],
+          at: "key",
+          rule: "unknown-protocol-options",
+          severity: "error",
+          message: `typed_extension_protocol_options key ${key} names no protocol options extension${t ? ` (expected ${t})` : ""}`,
+        });
+    }
+  }
   for (const l of ctx.all("envoy.config.listener.v3.Listener")) {
     const chains = Array.isArray(l.filter_chains) ? l.filter_chains.length : 0;
     if (chains === 0 && !isMsg(l.default_filter_chain) && !isMsg(l.api_listener))

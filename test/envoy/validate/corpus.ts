@@ -636,6 +636,19 @@ export const CASES: readonly CorpusCase[] = [
     find: "alpn_protocols",
     after: "DownstreamTlsContext",
   },
+  {
+    name: "load-unknown-protocol-options",
+    kind: "xref",
+    rule: "unknown-protocol-options",
+    mutate: (d) => {
+      const m = d.getIn([...BACKEND, "typed_extension_protocol_options"]) as {
+        items: { key: { value: string } }[];
+      };
+      const first = m.items[0];
+      if (first) first.key.value = "envoy.upstreams.http.http_protocol_options";
+    },
+    find: "envoy.upstreams.http.http_protocol_options",
+  },
 
   // ── security lint ───────────────────────────────────────────────────────
   {
