@@ -321,15 +321,34 @@ export function fileRefs(ctx: LintContext, baseDir: string): FileRef[] {
   return refs;
 }
 
-/** `missing-file` issues for refs that do not exist. */
-export function missingFiles(refs: readonly FileRef[]): Issue[] {
+/**
+ * `missing-file` issues for refs that do not exist. A relative path (resolved
+ * against the config's folder) or an absolute path inside that folder is an
+ * error. An absolute path elsewhere names where the files live on the machine
+ * that runs Envoy (a drop-in bundle points at `/etc/envoy/...`), so when it is
+ * missing here it is a warning, not a failure: the config is still valid.
+ */
+export function missingFiles(refs: readonly FileRef[], baseDir?: string): Issue[] {
+  const base = baseDir === undefined ? undefined : resolve(baseDir);
   return refs
     .filter((r) => !existsSync(r.absolute))
-    .map((r) => ({
-      path: r.at,
-      at: "value" as const,
-      rule: "missing-file",
-      severity: "error" as const,
-      message: `file ${r.path} does not exist (resolved to ${r.absolute}; use --no-files to skip file checks)`,
-    }));
+    .map((r) => {
+      const elsewhere =
+        isAbsolute(r.path) && (base === undefined || !r.absolute.startsWith(`${base}/`));
+      return elsewhere
+        ? {
+            path: r.at,
+            at: "value" as const,
+            rule: "missing-file",
+            severity: "warning" as const,
+            message: `warning: absolute path ${r.path} does not exist on this machine (checked where Envoy runs; use --no-files to skip file checks)`,
+          }
+        : {
+            path: r.at,
+            at: "value" as const,
+            rule: "missing-file",
+            severity: "error" as const,
+            message: `file ${r.path} does not exist (resolved to ${r.absolute}; use --no-files to skip file checks)`,
+          };
+    });
 }

@@ -215,7 +215,7 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
     if (job.typeName === BOOTSTRAP) issues.push(...crossReferences(ctx));
     if (job.checkFiles) {
       const refs = fileRefs(ctx, job.baseDir);
-      const missing = missingFiles(refs);
+      const missing = missingFiles(refs, job.baseDir);
       issues.push(...missing);
       const missingPaths = new Set(missing.map((m) => m.path));
       const seen = new Set<string>();

@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runValidate } from "../../../src/envoy/validate/cli.js";
 import { CASES, GOOD, GOOD_FILE, variantText } from "./corpus.js";
@@ -67,6 +67,24 @@ describe("grpc-web-oidc envoy validate", () => {
     expect(withFiles.code).toBe(1);
     expect(withFiles.out).toMatch(/ missing-file file sds\/server_cert\.yaml does not exist/);
     expect((await run(["--no-files", file])).code).toBe(0);
+  });
+
+  it("warns (exit 0) on missing absolute paths outside the config's folder, like the drop-in bundle's /etc/envoy", async () => {
+    const copy = join(dir, "fixtures-copy");
+    cpSync(dirname(GOOD_FILE), copy, { recursive: true });
+    const file = join(copy, "abs.yaml");
+    writeFileSync(
+      file,
+      GOOD.replaceAll("sds/server_cert.yaml", "/nonexistent/gwo/server_cert.yaml"),
+    );
+    const r = await run([file]);
+    expect(r.out).toMatch(
+      /:\d+:\d+ missing-file warning: absolute path \/nonexistent\/gwo\/server_cert\.yaml/,
+    );
+    expect(r.out).not.toMatch(/ missing-file file /);
+    expect(r.code).toBe(0);
+    const bundle = new URL("../../../envoy/envoy.yaml", import.meta.url).pathname;
+    expect((await run([bundle])).code).toBe(0);
   });
 
   it("reports malformed YAML with a position and exits 1", async () => {
