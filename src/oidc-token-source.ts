@@ -106,9 +106,9 @@ export interface OidcTokenSourceOptions {
    */
   storage?: "memory" | "session" | "local" | Storage;
   /**
-   * Refresh when the access token expires within this many seconds (capped at half the
-   * token's lifetime, its `exp` - `iat` when it is a JWT, so short-lived tokens are not refreshed on every
-   * call). Default: 30.
+   * Refresh when the access token expires within this many seconds. When the token's own
+   * lifetime (`exp` - `iat` of a JWT) is not longer than this, half the lifetime is used
+   * instead, so short-lived tokens are not refreshed on every call. Default: 30.
    *
    * @example
    * refreshLeewaySeconds: 60
@@ -400,10 +400,10 @@ export class OidcTokenSource implements TokenSource {
 
   #needsRefresh(user: User, leewayMs: number): boolean {
     if (user.expires_at === undefined) return false;
-    // Cap the leeway at half the token's lifetime: with a TTL shorter than the leeway every
-    // call would otherwise refresh again.
+    // A leeway at or above the token's lifetime would refresh on every call: use half the
+    // lifetime then.
     const lifetimeMs = this.#lifetimeMs(user);
-    const leeway = lifetimeMs === undefined ? leewayMs : Math.min(leewayMs, lifetimeMs / 2);
+    const leeway = lifetimeMs !== undefined && leewayMs >= lifetimeMs ? lifetimeMs / 2 : leewayMs;
     return user.expires_at * 1000 - Date.now() <= leeway;
   }
 
