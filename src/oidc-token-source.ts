@@ -227,6 +227,10 @@ export class OidcTokenSource implements TokenSource {
   #cache: { raw: string; user: User } | undefined;
   #inflight: Promise<User> | undefined;
   #ended: SessionEndedReason | undefined;
+  /** Consecutive transient refresh failures (IdP unreachable or erroring). */
+  #transientFailures = 0;
+  /** Until then, an early refresh (token still valid) is not attempted again. */
+  #earlyRetryAt = 0;
   #ownToken: string | undefined;
   /** Renew without a refresh token by a hidden iframe (prompt=none) only when asked for. */
   readonly #iframeRenew: boolean;
@@ -291,11 +295,23 @@ export class OidcTokenSource implements TokenSource {
     if (!options.forceRefresh && !this.#needsRefresh(user, this.#leewayMs)) {
       return user.access_token;
     }
-    const fresh = await abortable(
-      this.#refresh(user.access_token, options.forceRefresh ?? false, this.#leewayMs),
-      options.signal,
-    );
-    return fresh.access_token;
+    // An early refresh (the token is still valid) that fails transiently must not fail the
+    // call, and must not be retried by every call while the IdP is down: keep using the
+    // token and try again after a backoff (1 s, 2 s, 4 s … 30 s).
+    const early = !options.forceRefresh && isStillUsable(user);
+    if (early && Date.now() < this.#earlyRetryAt) return user.access_token;
+    try {
+      const fresh = await abortable(
+        this.#refresh(user.access_token, options.forceRefresh ?? false, this.#leewayMs),
+        options.signal,
+      );
+      return fresh.access_token;
+    } catch (err) {
+      if (early && err instanceof TokenRefreshError && isStillUsable(user)) {
+        return user.access_token;
+      }
+      throw err;
+    }
   }
 
   subscribe(listener: (event: AuthEvent) => void): () => void {
@@ -443,6 +459,8 @@ export class OidcTokenSource implements TokenSource {
 
   #signedIn(user: User): SessionInfo {
     this.#ended = undefined;
+    this.#transientFailures = 0;
+    this.#earlyRetryAt = 0;
     this.#ownToken = user.access_token;
     const session = this.#info(user);
     this.#post({ type: "signed-in" });
@@ -502,6 +520,8 @@ export class OidcTokenSource implements TokenSource {
       throw await this.#refreshFailed(err);
     }
     if (!user) throw await this.#refreshFailed(undefined);
+    this.#transientFailures = 0;
+    this.#earlyRetryAt = 0;
     this.#ownToken = user.access_token;
     this.#post({ type: "refreshed" });
     this.#events.emit({ type: "refresh-done", source: "this-tab", session: this.#info(user) });
@@ -513,12 +533,20 @@ export class OidcTokenSource implements TokenSource {
     if (err instanceof ErrorResponse) {
       const ending = endingErrors[err.error ?? ""];
       if (ending) return await this.#end(ending);
+      this.#noteTransientFailure();
       this.#events.emit({ type: "refresh-error", reason: "idp-error" });
       return new TokenRefreshError("idp-error", err.error ?? undefined);
     }
     const reason = isNetworkError(err) ? "network" : "idp-error";
+    this.#noteTransientFailure();
     this.#events.emit({ type: "refresh-error", reason });
     return new TokenRefreshError(reason);
+  }
+
+  #noteTransientFailure(): void {
+    this.#transientFailures++;
+    const backoffMs = Math.min(1000 * 2 ** (this.#transientFailures - 1), MAX_EARLY_RETRY_MS);
+    this.#earlyRetryAt = Date.now() + backoffMs;
   }
 
   /** End the session: once per sign-in, clear storage, tell subscribers and other tabs. */
@@ -589,6 +617,14 @@ export class OidcTokenSource implements TokenSource {
     }
     return undefined;
   }
+}
+
+const MAX_EARLY_RETRY_MS = 30_000;
+/** A token with less than this left is not sent even when a refresh failed. */
+const MIN_USABLE_MS = 2_000;
+
+function isStillUsable(user: User): boolean {
+  return user.expires_at !== undefined && user.expires_at * 1000 - Date.now() > MIN_USABLE_MS;
 }
 
 function resolveStorage(choice: OidcTokenSourceOptions["storage"]): {

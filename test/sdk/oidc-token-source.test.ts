@@ -280,6 +280,39 @@ describe("session end", () => {
     expect(events[1]).toEqual({ type: "refresh-error", reason: "network" });
   });
 
+  it("keeps sending a still-valid token while the IdP is down, retrying the refresh with backoff", async () => {
+    const p = await idp({ tokenDelayMs: 5 });
+    const { storage, user } = p.storageWithSession("alice");
+    // The token has 20 s left: inside the 30 s leeway, so every call wants an early refresh.
+    const raw = JSON.parse(storage.getItem(p.userKey) ?? "{}") as { expires_at: number };
+    raw.expires_at = Math.floor(Date.now() / 1000) + 20;
+    storage.setItem(p.userKey, JSON.stringify(raw));
+    const { t, events } = tab(p, storage, { refreshLeewaySeconds: 30 });
+    const starts = () => events.filter((e) => e.type === "refresh-start").length;
+    p.mode = "down";
+    const got = await Promise.all(Array.from({ length: 50 }, () => t.getToken()));
+    for (let i = 0; i < 20; i++) got.push(await t.getToken());
+    // Every call got the still-valid token; one attempt served the first backoff window
+    // (two at most if this machine stalls past the 1 s window).
+    expect(got.every((g) => g === user.access_token)).toBe(true);
+    const first = starts();
+    expect(first).toBeGreaterThanOrEqual(1);
+    expect(first).toBeLessThanOrEqual(2);
+    expect(events.filter((e) => e.type === "refresh-error")).toHaveLength(first);
+    // After the window, one more attempt; still down, still the valid token.
+    await new Promise((r) => setTimeout(r, 1_100 * 2 ** (first - 1)));
+    expect(await t.getToken()).toBe(user.access_token);
+    expect(starts()).toBe(first + 1);
+    expect(events.some((e) => e.type === "session-ended")).toBe(false);
+    // The IdP is back: after the (doubled) backoff the next call refreshes.
+    p.mode = "ok";
+    await new Promise((r) => setTimeout(r, 2_200 * 2 ** (first - 1)));
+    const fresh = await t.getToken();
+    expect(fresh).not.toBe(user.access_token);
+    expect(events.at(-1)).toMatchObject({ type: "refresh-done", source: "this-tab" });
+    expect(p.refreshGrants).toBe(1);
+  });
+
   it("through the transport, an unreachable IdP is UNAVAILABLE, not UNAUTHENTICATED", async () => {
     const p = await idp();
     const { storage } = p.storageWithSession("alice", { expired: true });
