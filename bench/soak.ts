@@ -9,8 +9,9 @@
  * Flags (all bounded): --duration S (per path, 45..3600, default 120), --clients K (3..64,
  * default 8), --rate R (calls/s per client, 0.5..20, default 4), --ttl S (access-token TTL,
  * default 15), --leeway S (renew window, default 5), --outage S (IdP down, default 6, at
- * most TTL - leeway - 4), --outage-phase aligned|straddle (default aligned: between two
- * refresh points; straddle: across one, which shows calls failing on a still-valid token),
+ * most TTL - leeway - 4), --outage-phase aligned|straddle (default straddle: across one refresh
+ * point, so early refreshes fail while the token is still valid and calls must carry on with
+ * it; aligned: between two refresh points),
  * --path direct|envoy|both (default both; Envoy only when `findEnvoy()` finds a binary),
  * --out FILE (default bench/SOAK.md). The duration must leave room for the revocation:
  * at least (TTL + 10) / 0.45 seconds (56 s with the default TTL).
@@ -73,7 +74,7 @@ function settings(): Settings {
       ttl: { type: "string", default: "15" },
       leeway: { type: "string", default: "5" },
       outage: { type: "string", default: "6" },
-      "outage-phase": { type: "string", default: "aligned" },
+      "outage-phase": { type: "string", default: "straddle" },
       path: { type: "string", default: "both" },
       out: { type: "string", default: join(ROOT, "bench", "SOAK.md") },
     },

@@ -620,8 +620,12 @@ export class OidcTokenSource implements TokenSource {
 }
 
 const MAX_EARLY_RETRY_MS = 30_000;
-/** A token with less than this left is not sent even when a refresh failed. */
-const MIN_USABLE_MS = 2_000;
+/**
+ * While a refresh fails transiently, the current token is sent until it expires by the local
+ * clock: servers allow some clock skew (jose's `clockTolerance`, Envoy's `clock_skew_seconds`),
+ * and one that rejects it answers UNAUTHENTICATED, which the interceptor handles.
+ */
+const MIN_USABLE_MS = 0;
 
 function isStillUsable(user: User): boolean {
   return user.expires_at !== undefined && user.expires_at * 1000 - Date.now() > MIN_USABLE_MS;
