@@ -3,38 +3,24 @@
 // Counts token requests (exact) and wall time; compares with oidc-client-ts alone
 // (UserManager.signinSilent() per caller, no single-flight) and with the same calls on a
 // fresh token.
-import { createClient } from "@connectrpc/connect";
-
 const N = 1000;
 
 export async function run() {
-  const { Health } = await import("../src/gen/grpc/health/v1/health_pb.ts");
-  const { createOidcTransport, OidcTokenSource } = await import("../src/index.ts");
+  const { OidcTokenSource } = await import("../src/index.ts");
   const { StubIdp } = await import("../test/sdk/helpers/stub-idp.ts");
-  const { startGrpcWebServer } = await import("../test/sdk/helpers/servers.ts");
+  const { healthClient, startGrpcWebServer } = await import("../test/sdk/helpers/servers.ts");
 
   const idp = await new StubIdp({ tokenDelayMs: 20 }).start();
   const srv = await startGrpcWebServer({});
   const sources = [];
   const source = (storage) => {
-    const t = new OidcTokenSource({
-      authority: idp.issuer,
-      clientId: idp.clientId,
-      redirectUri: idp.redirectUri,
-      storage,
-      allowInsecureLoopback: true,
-    });
+    const t = new OidcTokenSource(idp.tokenSourceOptions(storage));
     sources.push(t);
     return t;
   };
-  const clientFor = (tokens) =>
-    createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
   try {
     // Warm up connections and JIT with a fresh token, then time the fresh-token run.
-    const fresh = clientFor(source(idp.storageWithSession("warm").storage));
+    const fresh = healthClient(srv.url, source(idp.storageWithSession("warm").storage));
     const timeFresh = async () => {
       const t = performance.now();
       await Promise.all(Array.from({ length: N }, () => fresh.check({})));
@@ -46,7 +32,10 @@ export async function run() {
 
     // The storm: expired token, N concurrent calls.
     const before = idp.tokenRequests;
-    const storm = clientFor(source(idp.storageWithSession("alice", { expired: true }).storage));
+    const storm = healthClient(
+      srv.url,
+      source(idp.storageWithSession("alice", { expired: true }).storage),
+    );
     t0 = performance.now();
     const results = await Promise.allSettled(Array.from({ length: N }, () => storm.check({})));
     const stormMs = performance.now() - t0;

@@ -41,23 +41,24 @@ export interface AuthInterceptorOptions {
 
 const headerTimeout = "grpc-timeout";
 
+/** Milliseconds per `grpc-timeout` unit. */
+const timeoutUnitMs: Record<string, number> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1_000,
+  m: 1,
+  u: 1e-3,
+  n: 1e-6,
+};
+
 /** Parse a `grpc-timeout` header value to milliseconds. */
 export function parseGrpcTimeout(value: string | null): number | undefined {
   const m = value?.match(/^(\d{1,8})([HMSmun])$/);
   if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit: Record<string, number> = {
-    H: 3_600_000,
-    M: 60_000,
-    S: 1_000,
-    m: 1,
-    u: 1e-3,
-    n: 1e-6,
-  };
-  return n * (unit[m[2]!] ?? 1);
+  return Number(m[1]) * (timeoutUnitMs[m[2]!] ?? 1);
 }
 
-/** The code and the retry decision for a failed attempt. */
+/** True when the server rejected the call's credentials. */
 function isUnauthenticated(err: unknown): boolean {
   return err instanceof ConnectError && err.code === Code.Unauthenticated;
 }
@@ -101,7 +102,6 @@ export function authInterceptor(
   return (next) => async (req) => {
     const started = Date.now();
     const budgetMs = parseGrpcTimeout(req.header.get(headerTimeout));
-    const method = `/${req.service.typeName}/${req.method.name}`;
     const used = await token(tokens, false, req.signal);
     req.header.set("authorization", `Bearer ${used}`);
 
@@ -119,6 +119,7 @@ export function authInterceptor(
         req.header.set(headerTimeout, `${left}m`);
       }
       req.header.set("authorization", `Bearer ${fresh}`);
+      const method = `/${req.service.typeName}/${req.method.name}`;
       tokens.notify?.({ type: "retry", method });
       options.onRetry?.(method);
       return fresh;

@@ -18,6 +18,11 @@ export type SessionEndedReason =
 /** Why a refresh failed without ending the session (it may succeed later). */
 export type RefreshErrorReason = "network" | "idp-error";
 
+/** An OAuth `error` code fit for a message (word characters, `.`, `-`; at most 64), else undefined. */
+function safeCode(code: string | undefined): string | undefined {
+  return code !== undefined && /^[\w.-]{1,64}$/.test(code) ? code : undefined;
+}
+
 /**
  * Thrown when a transport or token source would send credentials over plaintext HTTP.
  * Raised before any request leaves.
@@ -57,7 +62,7 @@ export class TokenRefreshError extends Error {
   /** The OAuth `error` code from the identity provider, when it sent one (e.g. `server_error`). */
   readonly idpError: string | undefined;
   constructor(reason: RefreshErrorReason, idpError?: string) {
-    const code = idpError !== undefined && /^[\w.-]{1,64}$/.test(idpError) ? idpError : undefined;
+    const code = safeCode(idpError);
     super(
       reason === "network"
         ? "token refresh failed: identity provider unreachable"
@@ -68,21 +73,13 @@ export class TokenRefreshError extends Error {
   }
 }
 
-function findInChain<T>(err: unknown, guard: (e: unknown) => e is T): T | undefined {
+function findInChain<T>(err: unknown, type: abstract new (...args: never[]) => T): T | undefined {
   let cur: unknown = err;
   for (let depth = 0; depth < 8 && cur !== undefined && cur !== null; depth++) {
-    if (guard(cur)) return cur;
+    if (cur instanceof type) return cur;
     cur = (cur as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-function isSessionEndedError(e: unknown): e is SessionEndedError {
-  return e instanceof SessionEndedError;
-}
-
-function isTokenRefreshError(e: unknown): e is TokenRefreshError {
-  return e instanceof TokenRefreshError;
 }
 
 /**
@@ -93,12 +90,12 @@ function isTokenRefreshError(e: unknown): e is TokenRefreshError {
  * try { await client.listNotes({}); } catch (e) { if (isSessionEnded(e)) await tokens.signinRedirect(); }
  */
 export function isSessionEnded(err: unknown): boolean {
-  return findInChain(err, isSessionEndedError) !== undefined;
+  return findInChain(err, SessionEndedError) !== undefined;
 }
 
 /** The {@link SessionEndedError} in `err`'s cause chain, if any. */
 export function sessionEndedReason(err: unknown): SessionEndedReason | undefined {
-  return findInChain(err, isSessionEndedError)?.reason;
+  return findInChain(err, SessionEndedError)?.reason;
 }
 
 /**
@@ -106,7 +103,7 @@ export function sessionEndedReason(err: unknown): SessionEndedReason | undefined
  * "identity provider unreachable" (`network`) from an IdP error.
  */
 export function refreshErrorReason(err: unknown): RefreshErrorReason | undefined {
-  return findInChain(err, isTokenRefreshError)?.reason;
+  return findInChain(err, TokenRefreshError)?.reason;
 }
 
 /**
@@ -118,7 +115,7 @@ export class SignInError extends Error {
   /** The OAuth `error` code (e.g. `access_denied`), when the failure had one. */
   readonly error: string | undefined;
   constructor(error?: string) {
-    const code = error !== undefined && /^[\w.-]{1,64}$/.test(error) ? error : undefined;
+    const code = safeCode(error);
     super(`sign-in failed${code ? ` (${code})` : ""}`);
     this.error = code;
   }

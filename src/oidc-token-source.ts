@@ -30,7 +30,7 @@ import {
   TokenRefreshError,
 } from "./errors.js";
 import { assertSecureUrl } from "./secure-url.js";
-import { abortable } from "./single-flight.js";
+import { abortable, singleFlight } from "./single-flight.js";
 import {
   inTabLock,
   type LockManagerLike,
@@ -225,7 +225,6 @@ export class OidcTokenSource implements TokenSource {
   readonly #channel: BroadcastChannel | undefined;
   readonly #cleanup: (() => void)[] = [];
   #cache: { raw: string; user: User } | undefined;
-  #inflight: Promise<User> | undefined;
   #ended: SessionEndedReason | undefined;
   /** Consecutive transient refresh failures (IdP unreachable or erroring). */
   #transientFailures = 0;
@@ -471,22 +470,13 @@ export class OidcTokenSource implements TokenSource {
   /** One token request for all concurrent callers in this tab; one per lock across tabs. */
   #refresh(seen: string, force: boolean, leewayMs: number, args?: SigninSilentArgs): Promise<User> {
     if (this.#ended) return Promise.reject(new SessionEndedError(this.#ended));
-    if (this.#inflight === undefined) {
-      const run = this.#lock.request(this.#lockName, () =>
-        this.#refreshLocked(seen, force, leewayMs, args),
-      );
-      this.#inflight = run;
-      run.then(
-        () => this.#clearInflight(run),
-        () => this.#clearInflight(run),
-      );
-    }
-    return this.#inflight;
+    return this.#refreshOnce(seen, force, leewayMs, args);
   }
 
-  #clearInflight(run: Promise<User>): void {
-    if (this.#inflight === run) this.#inflight = undefined;
-  }
+  readonly #refreshOnce = singleFlight(
+    (seen: string, force: boolean, leewayMs: number, args?: SigninSilentArgs) =>
+      this.#lock.request(this.#lockName, () => this.#refreshLocked(seen, force, leewayMs, args)),
+  );
 
   async #refreshLocked(
     seen: string,
@@ -530,23 +520,16 @@ export class OidcTokenSource implements TokenSource {
 
   /** Classify a failed refresh; never keeps the original error (it may hold the token). */
   async #refreshFailed(err: unknown): Promise<Error> {
-    if (err instanceof ErrorResponse) {
-      const ending = endingErrors[err.error ?? ""];
-      if (ending) return await this.#end(ending);
-      this.#noteTransientFailure();
-      this.#events.emit({ type: "refresh-error", reason: "idp-error" });
-      return new TokenRefreshError("idp-error", err.error ?? undefined);
-    }
-    const reason = isNetworkError(err) ? "network" : "idp-error";
-    this.#noteTransientFailure();
-    this.#events.emit({ type: "refresh-error", reason });
-    return new TokenRefreshError(reason);
-  }
-
-  #noteTransientFailure(): void {
+    const idpError = err instanceof ErrorResponse ? (err.error ?? undefined) : undefined;
+    const ending = idpError === undefined ? undefined : endingErrors[idpError];
+    if (ending) return await this.#end(ending);
+    // Transient: back off early refreshes (see getToken).
     this.#transientFailures++;
     const backoffMs = Math.min(1000 * 2 ** (this.#transientFailures - 1), MAX_EARLY_RETRY_MS);
     this.#earlyRetryAt = Date.now() + backoffMs;
+    const reason = isNetworkError(err) ? "network" : "idp-error";
+    this.#events.emit({ type: "refresh-error", reason });
+    return new TokenRefreshError(reason, idpError);
   }
 
   /** End the session: once per sign-in, clear storage, tell subscribers and other tabs. */
@@ -620,15 +603,14 @@ export class OidcTokenSource implements TokenSource {
 }
 
 const MAX_EARLY_RETRY_MS = 30_000;
+
 /**
  * While a refresh fails transiently, the current token is sent until it expires by the local
  * clock: servers allow some clock skew (jose's `clockTolerance`, Envoy's `clock_skew_seconds`),
  * and one that rejects it answers UNAUTHENTICATED, which the interceptor handles.
  */
-const MIN_USABLE_MS = 0;
-
 function isStillUsable(user: User): boolean {
-  return user.expires_at !== undefined && user.expires_at * 1000 - Date.now() > MIN_USABLE_MS;
+  return user.expires_at !== undefined && user.expires_at * 1000 > Date.now();
 }
 
 function resolveStorage(choice: OidcTokenSourceOptions["storage"]): {

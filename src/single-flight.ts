@@ -4,23 +4,31 @@
 
 /**
  * Wrap `fn` so that calls made while one is running share its promise instead of starting
- * another. The next call after it settles starts a new run.
+ * another (a call that joins a running one gets that run's result; its own arguments are
+ * not used). The next call after it settles starts a new run.
  *
  * @example
  * const refresh = singleFlight(() => fetchNewToken());
  * await Promise.all([refresh(), refresh()]); // one fetchNewToken()
  */
-export function singleFlight<T>(fn: () => Promise<T>): () => Promise<T> {
+export function singleFlight<A extends unknown[], T>(
+  fn: (...args: A) => Promise<T>,
+): (...args: A) => Promise<T> {
   let running: Promise<T> | undefined;
-  return () => {
+  const clear = () => {
+    running = undefined;
+  };
+  return (...args) => {
     if (running === undefined) {
-      running = (async () => {
-        try {
-          return await fn();
-        } finally {
-          running = undefined;
-        }
-      })();
+      let run: Promise<T>;
+      try {
+        run = Promise.resolve(fn(...args));
+      } catch (err) {
+        // A synchronous throw fails this call only; nothing is shared or kept.
+        return Promise.reject(err);
+      }
+      running = run;
+      run.then(clear, clear);
     }
     return running;
   };

@@ -1,11 +1,9 @@
 // OidcTokenSource on oidc-client-ts against a real loopback OIDC stub (rotation + reuse
 // detection), and through createOidcTransport against a real loopback gRPC-Web server.
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   type AuthEvent,
-  createOidcTransport,
   isSessionEnded,
   OidcTokenSource,
   type OidcTokenSourceOptions,
@@ -14,7 +12,7 @@ import {
   sessionEndedReason,
   TokenRefreshError,
 } from "../../src/index.js";
-import { startGrpcWebServer } from "./helpers/servers.js";
+import { healthClient, startGrpcWebServer } from "./helpers/servers.js";
 import { StubIdp } from "./helpers/stub-idp.js";
 import { installWindowShim } from "./helpers/window-shim.js";
 
@@ -30,14 +28,7 @@ async function idp(options: ConstructorParameters<typeof StubIdp>[0] = {}): Prom
 }
 
 function tab(p: StubIdp, storage: Storage, extra: Partial<OidcTokenSourceOptions> = {}) {
-  const t = new OidcTokenSource({
-    authority: p.issuer,
-    clientId: p.clientId,
-    redirectUri: p.redirectUri,
-    storage,
-    allowInsecureLoopback: true,
-    ...extra,
-  });
+  const t = new OidcTokenSource({ ...p.tokenSourceOptions(storage), ...extra });
   const events: AuthEvent[] = [];
   t.subscribe((e) => events.push(e));
   cleanups.push(() => t.close());
@@ -53,10 +44,7 @@ describe("refresh", () => {
     const { t } = tab(p, storage);
     const srv = await startGrpcWebServer({});
     cleanups.push(() => srv.stop());
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens: t, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, t);
     await Promise.all(Array.from({ length: 1000 }, () => client.check({})));
     expect(p.tokenRequests).toBe(1);
     const auths = new Set(srv.seen.map((s) => s.authorization));
@@ -206,10 +194,7 @@ describe("session end", () => {
     expect(p.tokenRequests).toBe(before);
     const srv = await startGrpcWebServer({});
     cleanups.push(() => srv.stop());
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens: a.t, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, a.t);
     const callErr = await client.check({}).catch((e: unknown) => e);
     expect(ConnectError.from(callErr).code).toBe(Code.Unauthenticated);
     expect(isSessionEnded(callErr)).toBe(true);
@@ -233,10 +218,7 @@ describe("session end", () => {
     });
     cleanups.push(() => srv.stop());
     p.revokeAll();
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens: t, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, t);
     const err = await client.check({}).catch((e: unknown) => e);
     expect(ConnectError.from(err).code).toBe(Code.Unauthenticated);
     expect(sessionEndedReason(err)).toBe("invalid_grant");
@@ -320,10 +302,7 @@ describe("session end", () => {
     p.mode = "down";
     const srv = await startGrpcWebServer({});
     cleanups.push(() => srv.stop());
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens: t, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, t);
     const err = await client.check({}).catch((e: unknown) => e);
     expect(ConnectError.from(err).code).toBe(Code.Unavailable);
     expect(srv.seen).toHaveLength(0);

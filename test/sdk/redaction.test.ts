@@ -1,9 +1,8 @@
 // No access token, refresh token or authorization code in any error message, thrown object,
 // cause chain or console output, on every error path the SDK has.
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { InMemoryWebStorage } from "oidc-client-ts";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   createOidcTransport,
   OidcTokenSource,
@@ -11,7 +10,7 @@ import {
   StaticTokenSource,
   tokenSourceFromFunction,
 } from "../../src/index.js";
-import { startGrpcWebServer, startRawServer } from "./helpers/servers.js";
+import { healthClient, startGrpcWebServer, startRawServer } from "./helpers/servers.js";
 import { StubIdp } from "./helpers/stub-idp.js";
 import { installWindowShim } from "./helpers/window-shim.js";
 
@@ -64,13 +63,7 @@ describe("redaction", () => {
     const p = await new StubIdp().start();
     cleanups.push(() => p.stop());
     const mk = (storage: Storage) => {
-      const t = new OidcTokenSource({
-        authority: p.issuer,
-        clientId: p.clientId,
-        redirectUri: p.redirectUri,
-        storage,
-        allowInsecureLoopback: true,
-      });
+      const t = new OidcTokenSource(p.tokenSourceOptions(storage));
       cleanups.push(() => t.close());
       return t;
     };
@@ -117,28 +110,14 @@ describe("redaction", () => {
       },
     });
     cleanups.push(() => unauth.stop());
-    const client = createClient(
-      Health,
-      createOidcTransport({
-        baseUrl: unauth.url,
-        tokens: new StaticTokenSource(secret),
-        allowInsecureLoopback: true,
-      }),
-    );
+    const client = healthClient(unauth.url, new StaticTokenSource(secret));
     errors.push(await client.check({}).catch((e: unknown) => e));
     const raw = await startRawServer((_q, res) => {
       res.writeHead(401, { "www-authenticate": "Bearer" });
       res.end();
     });
     cleanups.push(() => raw.stop());
-    const rawClient = createClient(
-      Health,
-      createOidcTransport({
-        baseUrl: raw.url,
-        tokens: new StaticTokenSource(secret),
-        allowInsecureLoopback: true,
-      }),
-    );
+    const rawClient = healthClient(raw.url, new StaticTokenSource(secret));
     errors.push(await rawClient.check({}).catch((e: unknown) => e));
     try {
       createOidcTransport({
@@ -148,14 +127,10 @@ describe("redaction", () => {
     } catch (e) {
       errors.push(e);
     }
-    const failing = createClient(
-      Health,
-      createOidcTransport({
-        baseUrl: raw.url,
-        tokens: tokenSourceFromFunction(() => {
-          throw new TypeError("fetch failed");
-        }),
-        allowInsecureLoopback: true,
+    const failing = healthClient(
+      raw.url,
+      tokenSourceFromFunction(() => {
+        throw new TypeError("fetch failed");
       }),
     );
     errors.push(await failing.check({}).catch((e: unknown) => e));

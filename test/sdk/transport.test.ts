@@ -1,7 +1,6 @@
 // createOidcTransport and authInterceptor against real loopback gRPC-Web servers.
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   createOidcTransport,
   InsecureTransportError,
@@ -10,7 +9,13 @@ import {
   StaticTokenSource,
   tokenSourceFromFunction,
 } from "../../src/index.js";
-import { type Running, serving, startGrpcWebServer, startRawServer } from "./helpers/servers.js";
+import {
+  healthClient,
+  type Running,
+  serving,
+  startGrpcWebServer,
+  startRawServer,
+} from "./helpers/servers.js";
 
 const running: Running[] = [];
 afterEach(async () => {
@@ -42,14 +47,7 @@ const unauthenticated = () => new ConnectError("bad token", Code.Unauthenticated
 describe("Bearer on every call", () => {
   it("attaches the token to unary and server-streaming calls", async () => {
     const srv = await track(startGrpcWebServer({}));
-    const client = createClient(
-      Health,
-      createOidcTransport({
-        baseUrl: srv.url,
-        tokens: new StaticTokenSource("tok-A"),
-        allowInsecureLoopback: true,
-      }),
-    );
+    const client = healthClient(srv.url, new StaticTokenSource("tok-A"));
     await client.check({});
     const got = [];
     for await (const m of client.watch({})) got.push(m);
@@ -133,15 +131,9 @@ describe("connect-es issue 1764: grpc-status in headers + empty trailer frame", 
 
   it("surfaces UNAUTHENTICATED (16) for a unary call instead of Unknown 'missing message'", async () => {
     const srv = await track(envoyLocalReply("16"));
-    const client = createClient(
-      Health,
-      createOidcTransport({
-        baseUrl: srv.url,
-        tokens: new StaticTokenSource("t"),
-        allowInsecureLoopback: true,
-        auth: { retryUnauthenticated: false },
-      }),
-    );
+    const client = healthClient(srv.url, new StaticTokenSource("t"), {
+      retryUnauthenticated: false,
+    });
     const err = await client.check({}).catch((e: unknown) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.Unauthenticated);
@@ -150,14 +142,7 @@ describe("connect-es issue 1764: grpc-status in headers + empty trailer frame", 
 
   it("surfaces PERMISSION_DENIED (7) for a server stream", async () => {
     const srv = await track(envoyLocalReply("7"));
-    const client = createClient(
-      Health,
-      createOidcTransport({
-        baseUrl: srv.url,
-        tokens: new StaticTokenSource("t"),
-        allowInsecureLoopback: true,
-      }),
-    );
+    const client = healthClient(srv.url, new StaticTokenSource("t"));
     const err = await (async () => {
       for await (const _ of client.watch({})) {
         /* nothing */
@@ -181,10 +166,7 @@ describe("retry after UNAUTHENTICATED", () => {
     const { tokens, state } = countingTokens();
     const retries: string[] = [];
     tokens.subscribe((e) => e.type === "retry" && retries.push(e.method));
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, tokens);
     await client.check({});
     expect(srv.seen.map((s) => s.authorization)).toEqual(["Bearer tok-1", "Bearer tok-2"]);
     expect(state.forced).toBe(1);
@@ -200,10 +182,7 @@ describe("retry after UNAUTHENTICATED", () => {
       }),
     );
     const { tokens, state } = countingTokens();
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, tokens);
     const err = await client.check({}).catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.Unauthenticated);
     expect(srv.seen).toHaveLength(2);
@@ -219,10 +198,7 @@ describe("retry after UNAUTHENTICATED", () => {
       }),
     );
     const { tokens, state } = countingTokens();
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, tokens);
     const err = await client.check({}).catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.PermissionDenied);
     expect(srv.seen).toHaveLength(1);
@@ -247,10 +223,7 @@ describe("retry after UNAUTHENTICATED", () => {
         },
       }),
     );
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, tokens);
     await client.check({});
     expect(forced).toBe(0);
     expect(srv.seen.map((s) => s.authorization)).toEqual(["Bearer tok-1", "Bearer tok-other-tab"]);
@@ -270,10 +243,7 @@ describe("retry after UNAUTHENTICATED", () => {
       }),
     );
     const { tokens, state } = countingTokens();
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, tokens);
     const got = [];
     for await (const m of client.watch({ service: "notes" })) got.push(m);
     expect(got).toHaveLength(2);
@@ -292,10 +262,7 @@ describe("retry after UNAUTHENTICATED", () => {
       }),
     );
     const { tokens, state } = countingTokens();
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, tokens);
     const got: unknown[] = [];
     const err = await (async () => {
       for await (const m of client.watch({})) got.push(m);
@@ -319,10 +286,7 @@ describe("retry after UNAUTHENTICATED", () => {
       }),
     );
     const { tokens } = countingTokens();
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, tokens);
     await client.check({}, { timeoutMs: 10_000 });
     const [first, second] = srv.seen.map((s) => Number.parseInt(s.timeout ?? "", 10));
     expect(first).toBe(10_000);
@@ -340,10 +304,7 @@ describe("retry after UNAUTHENTICATED", () => {
       }),
     );
     const { tokens } = countingTokens();
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, tokens);
     const err = await client.check({}, { timeoutMs: 200 }).catch((e: unknown) => e);
     expect(ConnectError.from(err).code).toBe(Code.DeadlineExceeded);
     expect(srv.seen).toHaveLength(1);
@@ -356,10 +317,7 @@ describe("session end through the interceptor", () => {
     const tokens = tokenSourceFromFunction(() => {
       throw new SessionEndedError("invalid_grant");
     });
-    const client = createClient(
-      Health,
-      createOidcTransport({ baseUrl: srv.url, tokens, allowInsecureLoopback: true }),
-    );
+    const client = healthClient(srv.url, tokens);
     const err = await client.check({}).catch((e: unknown) => e);
     expect(ConnectError.from(err).code).toBe(Code.Unauthenticated);
     expect(isSessionEnded(err)).toBe(true);

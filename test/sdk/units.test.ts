@@ -31,6 +31,17 @@ describe("singleFlight", () => {
     await expect(f()).rejects.toThrow("first");
     await expect(f()).resolves.toBe(2);
   });
+
+  it("passes the first caller's arguments; a synchronous throw fails that call only", async () => {
+    let n = 0;
+    const f = singleFlight((x: number): Promise<number> => {
+      if (++n === 1) throw new Error("sync");
+      return new Promise((r) => setTimeout(() => r(x), 5));
+    });
+    await expect(f(0)).rejects.toThrow("sync");
+    expect(await Promise.all([f(7), f(8)])).toEqual([7, 7]);
+    expect(n).toBe(2);
+  });
 });
 
 describe("locks", () => {

@@ -1,10 +1,16 @@
-// Real loopback HTTP servers for SDK transport tests: a gRPC-Web server (connect-node) for
+// Real loopback HTTP(S) servers for SDK transport tests: a gRPC-Web server (connect-node) for
 // grpc.health.v1.Health whose behaviour each test scripts, and a raw recorder that answers
 // with fixed bytes. Both listen on ephemeral ports and record every request they receive.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { create } from "@bufbuild/protobuf";
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import {
+  type Client,
+  type ConnectRouter,
+  createClient,
+  type HandlerContext,
+} from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   Health,
@@ -13,6 +19,11 @@ import {
   HealthCheckResponse_ServingStatus,
   HealthCheckResponseSchema,
 } from "../../../src/gen/grpc/health/v1/health_pb.js";
+import {
+  type AuthInterceptorOptions,
+  createOidcTransport,
+  type TokenSource,
+} from "../../../src/index.js";
 
 export interface SeenRequest {
   method: string;
@@ -28,10 +39,10 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-async function listen(server: Server): Promise<string> {
+async function listen(server: Server, origin = "http://127.0.0.1"): Promise<string> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
-  return `http://127.0.0.1:${port}`;
+  return `${origin}:${port}`;
 }
 
 function stopper(server: Server) {
@@ -53,8 +64,14 @@ export interface HealthBehaviour {
   ): AsyncIterable<HealthCheckResponse>;
 }
 
-/** A gRPC-Web server (connect-node, grpc-web protocol only) for the Health service. */
-export async function startGrpcWebServer(behaviour: HealthBehaviour): Promise<Running> {
+/**
+ * A gRPC-Web server (connect-node, grpc-web protocol only) for the Health service; with `tls`,
+ * https at `https://localhost:<port>`.
+ */
+export async function startGrpcWebServer(
+  behaviour: HealthBehaviour,
+  tls?: { cert: Buffer; key: Buffer },
+): Promise<Running> {
   const seen: SeenRequest[] = [];
   let checks = 0;
   let watches = 0;
@@ -68,11 +85,25 @@ export async function startGrpcWebServer(behaviour: HealthBehaviour): Promise<Ru
         })(),
     });
   const handler = connectNodeAdapter({ routes, grpcWeb: true, connect: false, grpc: false });
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     seen.push(record(req));
     handler(req, res);
-  });
-  return { url: await listen(server), seen, stop: stopper(server) };
+  };
+  const server = tls ? createHttpsServer(tls, onRequest) : createServer(onRequest);
+  const url = await listen(server, tls ? "https://localhost" : undefined);
+  return { url, seen, stop: stopper(server) };
+}
+
+/** A Health client through `createOidcTransport` to `url`, plaintext loopback allowed. */
+export function healthClient(
+  url: string,
+  tokens: TokenSource,
+  auth?: AuthInterceptorOptions,
+): Client<typeof Health> {
+  return createClient(
+    Health,
+    createOidcTransport({ baseUrl: url, tokens, allowInsecureLoopback: true, auth }),
+  );
 }
 
 function record(req: IncomingMessage): SeenRequest {

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { InMemoryWebStorage, User } from "oidc-client-ts";
+import type { OidcTokenSourceOptions } from "../../../src/index.js";
 
 export interface StubIdpOptions {
   /** Access token lifetime in seconds. Default 3600. */
@@ -106,6 +107,17 @@ export class StubIdp {
     const { user, raw } = this.issueSession(sub, opts);
     storage.setItem(this.userKey, raw);
     return { storage, user };
+  }
+
+  /** `OidcTokenSource` options for this provider (plaintext loopback allowed). */
+  tokenSourceOptions(storage: Storage): OidcTokenSourceOptions {
+    return {
+      authority: this.issuer,
+      clientId: this.clientId,
+      redirectUri: this.redirectUri,
+      storage,
+      allowInsecureLoopback: true,
+    };
   }
 
   get userKey(): string {
