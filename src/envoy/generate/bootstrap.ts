@@ -7,7 +7,7 @@ import { posix } from "node:path";
 import { type AccessPolicy, HEALTH_PATHS, HEALTH_SERVICE } from "../../access/index.js";
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_FILTER, httpFilters } from "./filters.js";
 import { type JsonObject, seconds, typed } from "./json.js";
-import type { GatewayModel } from "./model.js";
+import type { GatewayModel, ProbeModel } from "./model.js";
 
 /** Cluster names in the generated config. */
 export const BACKEND_CLUSTER = "backend";
@@ -32,7 +32,7 @@ const TLS_PARAMS = {
 /** The Bootstrap for `model`, with RBAC and routes from `policy`. */
 export function buildBootstrap(model: GatewayModel, policy: AccessPolicy): JsonObject {
   const listeners: JsonObject[] = [httpsListener(model, policy)];
-  if (model.probe) listeners.push(probeListener(model));
+  if (model.probe) listeners.push(probeListener(model, model.probe));
   return {
     node: { id: model.name, cluster: model.name },
     admin: {
@@ -100,48 +100,63 @@ function downstreamTls(model: GatewayModel, alpn: readonly string[]): JsonObject
   };
 }
 
-function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
-  const { listener, limits } = model;
-  const hcm = typed(
-    "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-    {
-      stat_prefix: "ingress_https",
-      codec_type: "AUTO",
-      // Edge hardening (Envoy's edge best practices and the path-normalisation CVEs).
-      use_remote_address: true,
-      normalize_path: true,
-      merge_slashes: true,
-      // gRPC method paths never contain escaped slashes; one that does is an attack.
-      path_with_escaped_slashes_action: "REJECT_REQUEST",
-      strip_any_host_port: true,
-      max_request_headers_kb: limits.maxRequestHeadersKb,
-      request_headers_timeout: seconds(limits.requestHeadersTimeoutSeconds),
-      stream_idle_timeout: seconds(limits.streamIdleTimeoutSeconds),
-      common_http_protocol_options: {
-        idle_timeout: seconds(limits.connectionIdleTimeoutSeconds),
-        headers_with_underscores_action: "REJECT_REQUEST",
-      },
-      http2_protocol_options: {
-        max_concurrent_streams: limits.maxConcurrentStreams,
-        initial_stream_window_size: 65536,
-        initial_connection_window_size: 1048576,
-      },
-      access_log: [accessLog()],
-      route_config: routeConfig(model, policy),
-      http_filters: httpFilters({ model, policy, jwksCluster: JWKS_CLUSTER }),
-    },
-  );
+/** A TLS listener whose one filter chain is an HTTP connection manager with `hcm`'s fields. */
+function tlsListener(
+  model: GatewayModel,
+  name: string,
+  bind: { address: string; port: number },
+  alpn: readonly string[],
+  hcm: JsonObject,
+): JsonObject {
   return {
-    name: "https",
-    address: { socket_address: { address: listener.address, port_value: listener.port } },
-    per_connection_buffer_limit_bytes: limits.perConnectionBufferBytes,
+    name,
+    address: { socket_address: { address: bind.address, port_value: bind.port } },
+    per_connection_buffer_limit_bytes: model.limits.perConnectionBufferBytes,
     filter_chains: [
       {
-        transport_socket: downstreamTls(model, ["h2", "http/1.1"]),
-        filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }],
+        transport_socket: downstreamTls(model, alpn),
+        filters: [
+          {
+            name: "envoy.filters.network.http_connection_manager",
+            typed_config: typed(
+              "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+              hcm,
+            ),
+          },
+        ],
       },
     ],
   };
+}
+
+function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
+  const { limits } = model;
+  return tlsListener(model, "https", model.listener, ["h2", "http/1.1"], {
+    stat_prefix: "ingress_https",
+    codec_type: "AUTO",
+    // Edge hardening (Envoy's edge best practices and the path-normalisation CVEs).
+    use_remote_address: true,
+    normalize_path: true,
+    merge_slashes: true,
+    // gRPC method paths never contain escaped slashes; one that does is an attack.
+    path_with_escaped_slashes_action: "REJECT_REQUEST",
+    strip_any_host_port: true,
+    max_request_headers_kb: limits.maxRequestHeadersKb,
+    request_headers_timeout: seconds(limits.requestHeadersTimeoutSeconds),
+    stream_idle_timeout: seconds(limits.streamIdleTimeoutSeconds),
+    common_http_protocol_options: {
+      idle_timeout: seconds(limits.connectionIdleTimeoutSeconds),
+      headers_with_underscores_action: "REJECT_REQUEST",
+    },
+    http2_protocol_options: {
+      max_concurrent_streams: limits.maxConcurrentStreams,
+      initial_stream_window_size: 65536,
+      initial_connection_window_size: 1048576,
+    },
+    access_log: [accessLog()],
+    route_config: routeConfig(model, policy),
+    http_filters: httpFilters({ model, policy, jwksCluster: JWKS_CLUSTER }),
+  });
 }
 
 /** Stdout JSON access log. Never logs the authorization header, and logs paths without the query. */
@@ -220,63 +235,47 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
 }
 
 /** TLS listener for Kubernetes probes: `/ready` (503 unless the backend passes gRPC health checks), `/livez`. */
-function probeListener(model: GatewayModel): JsonObject {
-  const probe = model.probe;
-  if (!probe) throw new Error("no probe listener configured");
-  const hcm = typed(
-    "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-    {
-      stat_prefix: "probe",
-      codec_type: "AUTO",
-      use_remote_address: true,
-      normalize_path: true,
-      merge_slashes: true,
-      path_with_escaped_slashes_action: "REJECT_REQUEST",
-      request_headers_timeout: "5s",
-      common_http_protocol_options: { headers_with_underscores_action: "REJECT_REQUEST" },
-      route_config: {
-        name: "probe",
-        virtual_hosts: [
-          {
-            name: "probe",
-            domains: ["*"],
-            routes: [
-              {
-                match: { path: "/livez" },
-                direct_response: { status: 200, body: { inline_string: "live\n" } },
-              },
-              { match: { prefix: "/" }, direct_response: { status: 404 } },
-            ],
-          },
-        ],
-      },
-      http_filters: [
+function probeListener(model: GatewayModel, probe: ProbeModel): JsonObject {
+  return tlsListener(model, "probe", probe, ["http/1.1"], {
+    stat_prefix: "probe",
+    codec_type: "AUTO",
+    use_remote_address: true,
+    normalize_path: true,
+    merge_slashes: true,
+    path_with_escaped_slashes_action: "REJECT_REQUEST",
+    request_headers_timeout: "5s",
+    common_http_protocol_options: { headers_with_underscores_action: "REJECT_REQUEST" },
+    route_config: {
+      name: "probe",
+      virtual_hosts: [
         {
-          name: "envoy.filters.http.health_check",
-          typed_config: typed("envoy.extensions.filters.http.health_check.v3.HealthCheck", {
-            pass_through_mode: false,
-            headers: [{ name: ":path", string_match: { exact: "/ready" } }],
-            cluster_min_healthy_percentages: { [BACKEND_CLUSTER]: { value: 100 } },
-          }),
-        },
-        {
-          name: "envoy.filters.http.router",
-          typed_config: typed("envoy.extensions.filters.http.router.v3.Router"),
+          name: "probe",
+          domains: ["*"],
+          routes: [
+            {
+              match: { path: "/livez" },
+              direct_response: { status: 200, body: { inline_string: "live\n" } },
+            },
+            { match: { prefix: "/" }, direct_response: { status: 404 } },
+          ],
         },
       ],
     },
-  );
-  return {
-    name: "probe",
-    address: { socket_address: { address: probe.address, port_value: probe.port } },
-    per_connection_buffer_limit_bytes: model.limits.perConnectionBufferBytes,
-    filter_chains: [
+    http_filters: [
       {
-        transport_socket: downstreamTls(model, ["http/1.1"]),
-        filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }],
+        name: "envoy.filters.http.health_check",
+        typed_config: typed("envoy.extensions.filters.http.health_check.v3.HealthCheck", {
+          pass_through_mode: false,
+          headers: [{ name: ":path", string_match: { exact: "/ready" } }],
+          cluster_min_healthy_percentages: { [BACKEND_CLUSTER]: { value: 100 } },
+        }),
+      },
+      {
+        name: "envoy.filters.http.router",
+        typed_config: typed("envoy.extensions.filters.http.router.v3.Router"),
       },
     ],
-  };
+  });
 }
 
 function endpoint(name: string, address: string, port: number): JsonObject {

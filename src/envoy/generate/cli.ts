@@ -82,6 +82,15 @@ export async function runGenerate(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Options that take a value: which field it sets, and the error when it is missing. */
+const VALUE_OPTIONS = new Map<string, [keyof Omit<Args, "check">, string]>([
+  ["--gateway", ["gateway", "--gateway needs a file"]],
+  ["-o", ["out", "-o needs a file"]],
+  ["--out", ["out", "-o needs a file"]],
+  ["--sds-out", ["sdsOut", "--sds-out needs a directory"]],
+  ["--proto-image", ["protoImage", "--proto-image needs a file"]],
+]);
+
 function parseArgs(argv: readonly string[]): Args | string {
   const args: Args = {
     gateway: "envoy/gateway.yaml",
@@ -96,42 +105,14 @@ function parseArgs(argv: readonly string[]): Args | string {
       a.startsWith("--") && a.includes("=")
         ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
         : [a, undefined];
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (flag) {
-      case "--gateway": {
-        const v = value();
-        if (!v) return "--gateway needs a file";
-        args.gateway = v;
-        break;
-      }
-      case "-o":
-      case "--out": {
-        const v = value();
-        if (!v) return "-o needs a file";
-        args.out = v;
-        break;
-      }
-      case "--sds-out": {
-        const v = value();
-        if (!v) return "--sds-out needs a directory";
-        args.sdsOut = v;
-        break;
-      }
-      case "--proto-image": {
-        const v = value();
-        if (!v) return "--proto-image needs a file";
-        args.protoImage = v;
-        break;
-      }
-      case "--check":
-        args.check = true;
-        break;
-      case "-h":
-      case "--help":
-        return "help";
-      default:
-        return `unknown argument ${JSON.stringify(a)}`;
-    }
+    const option = VALUE_OPTIONS.get(flag);
+    if (option) {
+      const v = inline ?? argv[++i];
+      if (!v) return option[1];
+      args[option[0]] = v;
+    } else if (flag === "--check") args.check = true;
+    else if (flag === "-h" || flag === "--help") return "help";
+    else return `unknown argument ${JSON.stringify(a)}`;
   }
   return args;
 }

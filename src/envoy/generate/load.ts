@@ -5,7 +5,17 @@
  */
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
+import { isLoopback } from "../lint/model.js";
+import { positionOf } from "../validate/positions.js";
 import type { CertificateFiles, GatewayModel, LimitsModel, RateLimitModel } from "./model.js";
 
 /** A bad `gateway.yaml`: where, which field, and why. */
@@ -49,8 +59,7 @@ export function parseGateway(text: string, file = "gateway.yaml"): GatewayModel 
     const pos = e ? lc.linePos(e.pos[0]) : { line: 0, col: 0 };
     throw new GatewayConfigError(file, pos.line, pos.col, "", `YAML: ${e?.code ?? "syntax error"}`);
   }
-  const r = new Reader(file, doc.contents as Node | null, lc);
-  return r.gateway();
+  return new Reader(file, doc, lc).gateway();
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -59,11 +68,15 @@ const HOSTNAME =
 const SCOPE_CLAIM = /^[A-Za-z0-9_.:-]+$/;
 
 class Reader {
+  private readonly root: Node | null;
+
   constructor(
     private readonly file: string,
-    private readonly root: Node | null,
+    private readonly doc: Document,
     private readonly lc: LineCounter,
-  ) {}
+  ) {
+    this.root = doc.contents as Node | null;
+  }
 
   // --- sections -----------------------------------------------------------
 
@@ -401,10 +414,7 @@ class Reader {
       if (!isPair(item)) continue;
       const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
       if (!keys.includes(key)) {
-        const at =
-          item.key && typeof item.key === "object" && "range" in item.key
-            ? (item.key as Node).range
-            : undefined;
+        const at = (item.key as Node | null)?.range;
         const pos = at ? this.lc.linePos(at[0]) : { line: 0, col: 0 };
         throw new GatewayConfigError(
           this.file,
@@ -447,19 +457,9 @@ class Reader {
 
   /** Throws for `path`, positioned at `at` (default: the field itself, else its nearest parent). */
   private fail(path: Path, reason: string, at: Path = path): never {
-    let p = [...at];
-    let node = this.node(p);
-    while (!node && p.length > 0) {
-      p = p.slice(0, -1);
-      node = p.length === 0 ? (this.root ?? undefined) : this.node(p);
-    }
-    const pos = node?.range ? this.lc.linePos(node.range[0]) : { line: 1, col: 1 };
+    const pos = positionOf(this.doc, this.lc, at, "value");
     throw new GatewayConfigError(this.file, pos.line, pos.col, path.join("."), reason);
   }
-}
-
-function isLoopback(ip: string): boolean {
-  return ip === "::1" || /^127\./.test(ip);
 }
 
 /** Why `o` is not an exact browser origin, or undefined when it is one. */

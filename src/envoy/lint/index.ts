@@ -1,2 +1,2 @@
 export type { LintContext, LintHit } from "./model.js";
-export { LINT_RULES, type LintRule, runLint } from "./rules.js";
+export { LINT_RULES, type LintRule } from "./rules.js";

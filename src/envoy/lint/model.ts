@@ -1,6 +1,5 @@
 import type { AccessPolicy } from "../../access/index.js";
 import type { Decoded, DecodedMessage } from "../schema/decode.js";
-import { parseDuration } from "../schema/decode.js";
 
 /** Full names of the Envoy messages the lint looks at. */
 export const T = {
@@ -76,10 +75,6 @@ export function isLoopback(address: string): boolean {
   return /^127\./.test(address) || address === "::1" || address === "localhost";
 }
 
-export function seconds(v: Decoded | undefined): number | undefined {
-  return parseDuration(v);
-}
-
 /** Evaluates an Envoy StringMatcher against `s` (unsupported forms do not match). */
 export function stringMatches(m: Decoded | undefined, s: string): boolean {
   if (!isMsg(m)) return false;
@@ -95,15 +90,18 @@ export function stringMatches(m: Decoded | undefined, s: string): boolean {
   if (suffix !== undefined) return a.endsWith(suffix);
   const contains = norm(m.contains);
   if (contains !== undefined) return a.includes(contains);
+  return safeRegexMatches(m, s);
+}
+
+/** Whether a `safe_regex` (RE2, read as a JS regex) matches all of `s`; false when absent or invalid. */
+function safeRegexMatches(m: Decoded | undefined, s: string): boolean {
   const re = get(m, "safe_regex", "regex");
-  if (typeof re === "string") {
-    try {
-      return new RegExp(`^(?:${re})$`, "u").test(s);
-    } catch {
-      return false;
-    }
+  if (typeof re !== "string") return false;
+  try {
+    return new RegExp(`^(?:${re})$`, "u").test(s);
+  } catch {
+    return false;
   }
-  return false;
 }
 
 /** The HCMs of all listeners with the listener that holds each. */
@@ -155,15 +153,7 @@ export function routeMatchPath(match: Decoded | undefined, path: string): boolea
   if (exact !== undefined) return p === exact;
   const sep = lc(match.path_separated_prefix);
   if (sep !== undefined) return p === sep || p.startsWith(`${sep}/`);
-  const re = get(match, "safe_regex", "regex");
-  if (typeof re === "string") {
-    try {
-      return new RegExp(`^(?:${re})$`, "u").test(path);
-    } catch {
-      return false;
-    }
-  }
-  return false;
+  return safeRegexMatches(match, path);
 }
 
 /** A match with header or query constraints may not apply to every request. */

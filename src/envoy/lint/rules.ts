@@ -1,5 +1,5 @@
 import { HEALTH_PATHS } from "../../access/index.js";
-import type { Decoded } from "../schema/decode.js";
+import { type Decoded, parseDuration } from "../schema/decode.js";
 import type { Severity } from "../schema/issue.js";
 import {
   clustersByName,
@@ -22,7 +22,6 @@ import {
   routeMatchPath,
   routesOf,
   ruleRequires,
-  seconds,
   stringMatches,
   T,
   typeOf,
@@ -154,10 +153,7 @@ export const LINT_RULES: readonly LintRule[] = [
       "tokens in query strings or cookies leak into logs and are sent cross-site; accept only the Authorization header",
     *check(ctx) {
       for (const p of ctx.all(T.jwtProvider)) {
-        if (
-          msgs(p.from_params).length > 0 ||
-          (Array.isArray(p.from_params) && p.from_params.length > 0)
-        )
+        if (Array.isArray(p.from_params) && p.from_params.length > 0)
           yield {
             node: p,
             field: "from_params",
@@ -561,7 +557,7 @@ export const LINT_RULES: readonly LintRule[] = [
           if (!isMsg(action)) continue;
           const exact = get(r, "match", "path");
           if (typeof exact === "string" && unary.has(exact)) continue;
-          const t = seconds(action.timeout);
+          const t = parseDuration(action.timeout);
           if (t === undefined)
             yield {
               node: action,
@@ -713,12 +709,3 @@ export const LINT_RULES: readonly LintRule[] = [
     },
   },
 ];
-
-/** Runs the whole lint table. */
-export function runLint(ctx: LintContext): { rule: LintRule; hit: LintHit }[] {
-  const out: { rule: LintRule; hit: LintHit }[] = [];
-  for (const rule of LINT_RULES) {
-    for (const hit of rule.check(ctx)) out.push({ rule, hit });
-  }
-  return out;
-}

@@ -91,7 +91,8 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (not null, not a list). */
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
@@ -123,10 +124,7 @@ export function decodeMessage(
     return undefined;
   }
   if (name === "google.protobuf.Any") return decodeAny(ctx, json, path, depth);
-  if (!isObject(json)) {
-    err(ctx, path, "value", "schema-type", `expected a mapping for ${name}, got ${describe(json)}`);
-    return undefined;
-  }
+  if (!isObject(json)) return mismatch(ctx, path, `a mapping for ${name}`, json);
   const fields = fieldsByAnyName(type);
   const out: DecodedMessage = {};
   const keys = new Map<string, string>();
@@ -197,16 +195,7 @@ function decodeField(
     return undefined;
   }
   if (field.map) {
-    if (!isObject(value)) {
-      err(
-        ctx,
-        path,
-        "value",
-        "schema-type",
-        `expected a mapping for "${field.name}", got ${describe(value)}`,
-      );
-      return undefined;
-    }
+    if (!isObject(value)) return mismatch(ctx, path, `a mapping for "${field.name}"`, value);
     const out: { [k: string]: Decoded } = {};
     const keys = new Map<string, string>();
     const keyType = (field as unknown as protobuf.MapField).keyType;
@@ -308,40 +297,17 @@ function decodeTyped(
     case "google.protobuf.Duration":
       return decodeDuration(ctx, value, path);
     case "google.protobuf.Timestamp":
-      if (typeof value !== "string" || !TIMESTAMP.test(value)) {
-        err(
-          ctx,
-          path,
-          "value",
-          "schema-type",
-          `expected an RFC 3339 timestamp, got ${describe(value)}`,
-        );
-        return undefined;
-      }
+      if (typeof value !== "string" || !TIMESTAMP.test(value))
+        return mismatch(ctx, path, "an RFC 3339 timestamp", value);
       return value;
     case "google.protobuf.FieldMask":
-      if (typeof value !== "string") {
-        err(
-          ctx,
-          path,
-          "value",
-          "schema-type",
-          `expected a field mask string, got ${describe(value)}`,
-        );
-        return undefined;
-      }
+      if (typeof value !== "string") return mismatch(ctx, path, "a field mask string", value);
       return value;
     case "google.protobuf.Struct":
-      if (!isObject(value)) {
-        err(ctx, path, "value", "schema-type", `expected a mapping, got ${describe(value)}`);
-        return undefined;
-      }
+      if (!isObject(value)) return mismatch(ctx, path, "a mapping", value);
       return value as Decoded;
     case "google.protobuf.ListValue":
-      if (!Array.isArray(value)) {
-        err(ctx, path, "value", "schema-type", `expected a list, got ${describe(value)}`);
-        return undefined;
-      }
+      if (!Array.isArray(value)) return mismatch(ctx, path, "a list", value);
       return value as Decoded;
     case "google.protobuf.Value":
       return value as Decoded;
@@ -362,16 +328,7 @@ function decodeAny(
   path: Path,
   depth: number,
 ): DecodedMessage | undefined {
-  if (!isObject(json)) {
-    err(
-      ctx,
-      path,
-      "value",
-      "schema-type",
-      `expected a mapping with "@type", got ${describe(json)}`,
-    );
-    return undefined;
-  }
+  if (!isObject(json)) return mismatch(ctx, path, 'a mapping with "@type"', json);
   const url = json["@type"];
   if (url === undefined) {
     if (Object.keys(json).length === 0) return {};
@@ -506,10 +463,7 @@ function decodeScalar(
   value: unknown,
   path: Path,
 ): Decoded | undefined {
-  const bad = (what: string) => {
-    err(ctx, path, "value", "schema-type", `expected ${what}, got ${describe(value)}`);
-    return undefined;
-  };
+  const bad = (what: string) => mismatch(ctx, path, what, value);
   switch (type) {
     case "string":
       return typeof value === "string" ? value : bad("a string");
@@ -623,6 +577,12 @@ function enumDeprecation(ctx: DecodeContext, e: protobuf.Enum, name: string, pat
       message: `warning: ${fullName(e)}.${name} is deprecated`,
     });
   }
+}
+
+/** Records a `schema-type` error, "expected <what>, got <value>"; returns undefined. */
+function mismatch(ctx: DecodeContext, path: Path, what: string, value: unknown): undefined {
+  err(ctx, path, "value", "schema-type", `expected ${what}, got ${describe(value)}`);
+  return undefined;
 }
 
 /** Records an error issue. */

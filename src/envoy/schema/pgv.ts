@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import protobuf from "protobufjs";
 import type { DecodeContext, Decoded, DecodedMessage } from "./decode.js";
-import { err, fullName, parseDuration } from "./decode.js";
+import { err, fullName, isObject, parseDuration } from "./decode.js";
 import type { Path } from "./issue.js";
 
 /**
@@ -21,14 +21,10 @@ const rulesCache = new WeakMap<protobuf.Field, Rules | null>();
 function merge(into: Rules, from: Rules): Rules {
   for (const [k, v] of Object.entries(from)) {
     const cur = into[k];
-    if (isRec(cur) && isRec(v)) merge(cur, v);
+    if (isObject(cur) && isObject(v)) merge(cur, v);
     else into[k] = v;
   }
   return into;
-}
-
-function isRec(v: unknown): v is Rules {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** The field's `(validate.rules)`, merged from all its option statements. */
@@ -38,7 +34,7 @@ export function fieldRules(field: protobuf.Field): Rules | null {
     r = null;
     for (const o of field.parsedOptions ?? []) {
       const v = (o as Rules)["(validate.rules)"];
-      if (isRec(v)) r = merge(r ?? {}, structuredClone(v));
+      if (isObject(v)) r = merge(r ?? {}, structuredClone(v));
     }
     rulesCache.set(field, r);
   }
@@ -88,7 +84,7 @@ export function checkFieldRules(
     err(ctx, p, present ? at : "key", `pgv-${kind}`, `${where}: ${msg}`);
 
   const msgRules = rules.message;
-  if (isRec(msgRules) && msgRules.required === true && value === undefined) {
+  if (isObject(msgRules) && msgRules.required === true && value === undefined) {
     fail("required", "is required");
   }
   if (field.map) {
@@ -115,7 +111,7 @@ function checkSingle(
   const rt = field.resolvedType;
   const typeName = rt ? fullName(rt) : field.type;
   for (const [kind, r] of Object.entries(rules)) {
-    if (!isRec(r)) continue;
+    if (!isObject(r)) continue;
     switch (kind) {
       case "string":
         if (value === undefined && typeName !== "string") break; // unset StringValue
@@ -150,7 +146,7 @@ function checkSingle(
           // Wrapper types are checked only when set; plain scalars always.
           if (value === undefined && rt) break;
           const n = typeof value === "number" ? value : 0;
-          checkNumber(kind, r, n, fail);
+          checkNumber(r, n, fail);
         }
     }
   }
@@ -171,21 +167,25 @@ const NUMERIC = new Set([
   "sfixed64",
 ]);
 
+/** A repeated rule option (`in`, `not_in`) as a list: one written once is a single value. */
+function listOf(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
 function num(v: unknown): number | undefined {
   if (typeof v === "number") return v;
   if (typeof v === "string" && v !== "" && !Number.isNaN(Number(v))) return Number(v);
   return undefined;
 }
 
-function checkNumber(_kind: string, r: Rules, n: number, fail: Fail): void {
+function checkNumber(r: Rules, n: number, fail: Fail): void {
   const k = "number";
   const cst = num(r.const);
   if (cst !== undefined && n !== cst) fail(k, `must equal ${cst}, got ${n}`);
-  const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(num);
-  const inList = list(r.in);
+  const inList = listOf(r.in).map(num);
   if (inList.length > 0 && !inList.includes(n))
     fail(k, `must be one of ${inList.join(", ")}, got ${n}`);
-  if (list(r.not_in).includes(n)) fail(k, `must not be ${n}`);
+  if (listOf(r.not_in).map(num).includes(n)) fail(k, `must not be ${n}`);
   const bounds = rangeCheck(n, num(r.gt), num(r.gte), num(r.lt), num(r.lte));
   if (bounds) fail(k, `${bounds}, got ${n}`);
 }
@@ -296,11 +296,10 @@ function checkString(r: Rules, s: string, fail: Fail): void {
     fail("string", `must contain ${JSON.stringify(r.contains)}`);
   if (typeof r.not_contains === "string" && s.includes(r.not_contains))
     fail("string", `must not contain ${JSON.stringify(r.not_contains)}`);
-  const inList = Array.isArray(r.in) ? r.in : r.in !== undefined ? [r.in] : [];
+  const inList = listOf(r.in);
   if (inList.length > 0 && !inList.includes(s))
     fail("string", `must be one of ${inList.join(", ")}`);
-  const notIn = Array.isArray(r.not_in) ? r.not_in : r.not_in !== undefined ? [r.not_in] : [];
-  if (notIn.includes(s)) fail("string", `must not be ${q}`);
+  if (listOf(r.not_in).includes(s)) fail("string", `must not be ${q}`);
   if (r.hostname === true && !isHostname(s)) fail("string", `${q} is not a valid hostname`);
   if (r.ip === true && isIP(s) === 0) fail("string", `${q} is not an IP address`);
   if (r.ipv4 === true && isIP(s) !== 4) fail("string", `${q} is not an IPv4 address`);
@@ -350,17 +349,15 @@ function checkEnum(
   const asNum = (x: unknown) => (typeof x === "string" && e ? e.values[x] : num(x));
   if (r.const !== undefined && numeric !== asNum(r.const))
     fail("enum", `must be ${String(r.const)}`);
-  const inList = (Array.isArray(r.in) ? r.in : r.in !== undefined ? [r.in] : []).map(asNum);
+  const inList = listOf(r.in).map(asNum);
   if (inList.length > 0 && !inList.includes(numeric))
     fail("enum", `${String(v)} is not allowed here`);
-  const notIn = (Array.isArray(r.not_in) ? r.not_in : r.not_in !== undefined ? [r.not_in] : []).map(
-    asNum,
-  );
-  if (notIn.includes(numeric)) fail("enum", `${String(v)} is not allowed here`);
+  if (listOf(r.not_in).map(asNum).includes(numeric))
+    fail("enum", `${String(v)} is not allowed here`);
 }
 
 function durationOf(v: unknown): number | undefined {
-  if (!isRec(v)) return undefined;
+  if (!isObject(v)) return undefined;
   return (num(v.seconds) ?? 0) + (num(v.nanos) ?? 0) / 1e9;
 }
 
@@ -381,7 +378,7 @@ function checkDuration(r: Rules, value: Decoded | undefined, fail: Fail): void {
     durationOf(r.lte),
   );
   if (why) fail("duration", `${why.replace(/(\d+(?:\.\d+)?)/g, "$1s")}, got ${String(value)}`);
-  const inList = (Array.isArray(r.in) ? r.in : r.in !== undefined ? [r.in] : []).map(durationOf);
+  const inList = listOf(r.in).map(durationOf);
   if (inList.length > 0 && !inList.includes(s)) fail("duration", "is not an allowed value");
 }
 
@@ -390,12 +387,11 @@ function checkAny(r: Rules, value: Decoded | undefined, fail: Fail): void {
     if (r.required === true) fail("any", "is required");
     return;
   }
-  const url = isRec(value) ? value["@type"] : undefined;
-  const inList = Array.isArray(r.in) ? r.in : r.in !== undefined ? [r.in] : [];
+  const url = isObject(value) ? value["@type"] : undefined;
+  const inList = listOf(r.in);
   if (inList.length > 0 && !inList.includes(url))
     fail("any", `type ${String(url)} is not allowed here`);
-  const notIn = Array.isArray(r.not_in) ? r.not_in : r.not_in !== undefined ? [r.not_in] : [];
-  if (notIn.includes(url)) fail("any", `type ${String(url)} is not allowed here`);
+  if (listOf(r.not_in).includes(url)) fail("any", `type ${String(url)} is not allowed here`);
 }
 
 function checkRepeated(
@@ -406,7 +402,7 @@ function checkRepeated(
   ctx: DecodeContext,
   field: protobuf.Field,
 ): void {
-  if (!isRec(r)) return;
+  if (!isObject(r)) return;
   if (r.ignore_empty === true && arr.length === 0) return;
   const min = num(r.min_items);
   const max = num(r.max_items);
@@ -422,7 +418,7 @@ function checkRepeated(
       seen.add(k);
     });
   }
-  if (isRec(r.items)) {
+  if (isObject(r.items)) {
     const items = r.items;
     arr.forEach((v, i) => {
       const p = [...path, i];
@@ -447,7 +443,7 @@ function checkMap(
   ctx: DecodeContext,
   field: protobuf.Field,
 ): void {
-  if (!isRec(r)) return;
+  if (!isObject(r)) return;
   const n = Object.keys(m).length;
   if (r.ignore_empty === true && n === 0) return;
   const min = num(r.min_pairs);
@@ -457,12 +453,12 @@ function checkMap(
   const where = `${fullName(field.parent as protobuf.Type)}.${field.name}`;
   for (const [k, v] of Object.entries(m)) {
     const p = [...path, k];
-    if (isRec(r.keys) && isRec(r.keys.string)) {
+    if (isObject(r.keys) && isObject(r.keys.string)) {
       checkString(r.keys.string, k, (kind, msg) =>
         err(ctx, p, "key", `pgv-${kind}`, `${where} key: ${msg}`),
       );
     }
-    if (isRec(r.values)) {
+    if (isObject(r.values)) {
       checkSingle(r.values, field, v, (kind, msg) =>
         err(ctx, p, "value", `pgv-${kind}`, `${where}[${JSON.stringify(k)}]: ${msg}`),
       );

@@ -101,26 +101,20 @@ export function crossReferences(ctx: LintContext): Issue[] {
     const requirements = new Set(
       isMsg(jwt.requirement_map) ? Object.keys(jwt.requirement_map) : [],
     );
+    const needProvider = (node: DecodedMessage) => {
+      if (typeof node.provider_name === "string" && !providers.has(node.provider_name))
+        out.push(
+          issue(
+            node,
+            "provider_name",
+            "jwt-unknown-provider",
+            `jwt_authn requires provider ${node.provider_name}, which is not configured`,
+          ),
+        );
+    };
     const walk = (req: DecodedMessage) => {
-      if (typeof req.provider_name === "string" && !providers.has(req.provider_name))
-        out.push(
-          issue(
-            req,
-            "provider_name",
-            "jwt-unknown-provider",
-            `jwt_authn requires provider ${req.provider_name}, which is not configured`,
-          ),
-        );
-      const pa = req.provider_and_audiences;
-      if (isMsg(pa) && typeof pa.provider_name === "string" && !providers.has(pa.provider_name))
-        out.push(
-          issue(
-            pa,
-            "provider_name",
-            "jwt-unknown-provider",
-            `jwt_authn requires provider ${pa.provider_name}, which is not configured`,
-          ),
-        );
+      needProvider(req);
+      if (isMsg(req.provider_and_audiences)) needProvider(req.provider_and_audiences);
       for (const r of msgs(get(req, "requires_any", "requirements"))) walk(r);
       for (const r of msgs(get(req, "requires_all", "requirements"))) walk(r);
     };
@@ -328,27 +322,20 @@ export function fileRefs(ctx: LintContext, baseDir: string): FileRef[] {
  * that runs Envoy (a drop-in bundle points at `/etc/envoy/...`), so when it is
  * missing here it is a warning, not a failure: the config is still valid.
  */
-export function missingFiles(refs: readonly FileRef[], baseDir?: string): Issue[] {
-  const base = baseDir === undefined ? undefined : resolve(baseDir);
+export function missingFiles(refs: readonly FileRef[], baseDir: string): Issue[] {
+  const inside = `${resolve(baseDir)}/`;
   return refs
     .filter((r) => !existsSync(r.absolute))
-    .map((r) => {
-      const elsewhere =
-        isAbsolute(r.path) && (base === undefined || !r.absolute.startsWith(`${base}/`));
-      return elsewhere
-        ? {
-            path: r.at,
-            at: "value" as const,
-            rule: "missing-file",
-            severity: "warning" as const,
-            message: `warning: absolute path ${r.path} does not exist on this machine (checked where Envoy runs; use --no-files to skip file checks)`,
-          }
-        : {
-            path: r.at,
-            at: "value" as const,
-            rule: "missing-file",
-            severity: "error" as const,
-            message: `file ${r.path} does not exist (resolved to ${r.absolute}; use --no-files to skip file checks)`,
-          };
+    .map((r): Issue => {
+      const elsewhere = isAbsolute(r.path) && !r.absolute.startsWith(inside);
+      return {
+        path: r.at,
+        at: "value",
+        rule: "missing-file",
+        severity: elsewhere ? "warning" : "error",
+        message: elsewhere
+          ? `warning: absolute path ${r.path} does not exist on this machine (checked where Envoy runs; use --no-files to skip file checks)`
+          : `file ${r.path} does not exist (resolved to ${r.absolute}; use --no-files to skip file checks)`,
+      };
     });
 }

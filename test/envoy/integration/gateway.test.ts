@@ -16,11 +16,16 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_API_AUDIENCE, type RunningEnvoy, startEnvoy } from "../../../demo/envoy.js";
+import {
+  DEMO_API_AUDIENCE,
+  type RunningEnvoy,
+  type StartEnvoyOptions,
+  startEnvoy,
+} from "../../../demo/envoy.js";
 import { NotesService } from "../../../demo/gen/demo/v1/notes_pb.js";
 import { startIdp } from "../../../demo/idp/server.js";
 import { type DevPki, ensureDevPki, GATEWAY_SPIFFE, issueCert } from "../../../demo/pki.js";
-import { type Backend, startBackend } from "../../../demo/server/server.js";
+import { type Backend, type BackendOptions, startBackend } from "../../../demo/server/server.js";
 import { findEnvoy } from "../../../src/envoy/index.js";
 import {
   Health,
@@ -143,57 +148,91 @@ async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
   }
 }
 
-describe.skipIf(!bin)(bin ? "Envoy gateway, end to end" : "skipped: no Envoy binary", () => {
-  let pki: DevPki;
-  let signer: Awaited<ReturnType<typeof startSigner>>;
-  let backend: Backend;
-  let envoy: RunningEnvoy;
-  let agent: Agent;
-  let ca: string;
-  const envoyLog: string[] = [];
-  const fetchWithCa: typeof globalThis.fetch = (input, init) =>
+/** `fetch` through the agent `agent()` returns (read per call: the agent is made in beforeAll). */
+function fetchThrough(agent: () => Agent): typeof globalThis.fetch {
+  return (input, init) =>
     undiciFetch(input as string, {
       ...(init as object),
-      dispatcher: agent,
+      dispatcher: agent(),
     }) as unknown as Promise<Response>;
+}
 
-  const clientWith = (token: string) =>
-    createClient(
-      NotesService,
-      createOidcTransport({
-        baseUrl: envoy.url,
-        tokens: new StaticTokenSource(token),
-        fetch: fetchWithCa,
-      }),
-    );
-  const anonymous = () => createGrpcWebTransport({ baseUrl: envoy.url, fetch: fetchWithCa });
+/** A NotesService client that calls through Envoy with `token`. */
+function notesClient(envoy: RunningEnvoy, token: string, fetch: typeof globalThis.fetch) {
+  return createClient(
+    NotesService,
+    createOidcTransport({ baseUrl: envoy.url, tokens: new StaticTokenSource(token), fetch }),
+  );
+}
 
-  beforeAll(async () => {
-    pki = ensureDevPki(join(tmpdir(), `gwo-envoy-it-${process.pid}`));
-    ca = readFileSync(pki.ca.cert, "utf8");
-    agent = new Agent({ connect: { ca }, allowH2: true });
-    signer = await startSigner(pki);
-    backend = await startBackend({
-      pki,
-      issuer: signer.issuer,
-      jwksUri: signer.jwksUri,
-      allowedOrigins: [ORIGIN],
-    });
+/** The test signer, a backend that trusts it, and Envoy in front of the backend. */
+async function startGateway(
+  pki: DevPki,
+  extra: {
+    backend?: Pick<BackendOptions, "allowedPeers">;
+    envoy?: Pick<StartEnvoyOptions, "probePort" | "rateLimit" | "log">;
+  } = {},
+) {
+  const signer = await startSigner(pki);
+  const backend = await startBackend({
+    pki,
+    issuer: signer.issuer,
+    jwksUri: signer.jwksUri,
+    allowedOrigins: [ORIGIN],
+    ...extra.backend,
+  });
+  let envoy: RunningEnvoy;
+  try {
     envoy = await startEnvoy({
       pki,
       idpIssuer: signer.issuer,
       jwksUri: signer.jwksUri,
       backendPort: backend.mtlsPort,
       allowedOrigins: [ORIGIN],
-      probePort: 0,
-      log: (l) => envoyLog.push(l),
+      ...extra.envoy,
     });
+  } catch (err) {
+    await backend.close();
+    await signer.close();
+    throw err;
+  }
+  return {
+    signer,
+    backend,
+    envoy,
+    async close() {
+      await envoy.close();
+      await backend.close();
+      await signer.close();
+    },
+  };
+}
+
+describe.skipIf(!bin)(bin ? "Envoy gateway, end to end" : "skipped: no Envoy binary", () => {
+  let pki: DevPki;
+  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let signer: Awaited<ReturnType<typeof startSigner>>;
+  let backend: Backend;
+  let envoy: RunningEnvoy;
+  let agent: Agent;
+  let ca: string;
+  const envoyLog: string[] = [];
+  const fetchWithCa = fetchThrough(() => agent);
+  const clientWith = (token: string) => notesClient(envoy, token, fetchWithCa);
+  const anonymous = () => createGrpcWebTransport({ baseUrl: envoy.url, fetch: fetchWithCa });
+
+  beforeAll(async () => {
+    pki = ensureDevPki(join(tmpdir(), `gwo-envoy-it-${process.pid}`));
+    ca = readFileSync(pki.ca.cert, "utf8");
+    agent = new Agent({ connect: { ca }, allowH2: true });
+    gateway = await startGateway(pki, {
+      envoy: { probePort: 0, log: (l) => envoyLog.push(l) },
+    });
+    ({ signer, backend, envoy } = gateway);
   });
 
   afterAll(async () => {
-    await envoy?.close();
-    await backend?.close();
-    await signer?.close();
+    await gateway?.close();
     await agent?.close();
   });
 
@@ -426,11 +465,7 @@ describe.skipIf(!bin)(
     let pki: DevPki;
     let agent: Agent;
     let ca: string;
-    const fetchWithCa: typeof globalThis.fetch = (input, init) =>
-      undiciFetch(input as string, {
-        ...(init as object),
-        dispatcher: agent,
-      }) as unknown as Promise<Response>;
+    const fetchWithCa = fetchThrough(() => agent);
 
     beforeAll(() => {
       pki = ensureDevPki(join(tmpdir(), `gwo-envoy-it-${process.pid}`));
@@ -458,15 +493,7 @@ describe.skipIf(!bin)(
         allowedOrigins: [ORIGIN],
       });
       try {
-        const client = (token: string) =>
-          createClient(
-            NotesService,
-            createOidcTransport({
-              baseUrl: envoy.url,
-              tokens: new StaticTokenSource(token),
-              fetch: fetchWithCa,
-            }),
-          );
+        const client = (token: string) => notesClient(envoy, token, fetchWithCa);
         const reader = await signIn({
           issuer: idp.issuer,
           ca,
@@ -497,67 +524,27 @@ describe.skipIf(!bin)(
     });
 
     it("enforces the local rate limit: calls beyond the bucket get UNAVAILABLE (HTTP 429) at the gateway", async () => {
-      const signer = await startSigner(pki);
-      const backend = await startBackend({
-        pki,
-        issuer: signer.issuer,
-        jwksUri: signer.jwksUri,
-        allowedOrigins: [ORIGIN],
-      });
-      const envoy = await startEnvoy({
-        pki,
-        idpIssuer: signer.issuer,
-        jwksUri: signer.jwksUri,
-        backendPort: backend.mtlsPort,
-        allowedOrigins: [ORIGIN],
-        rateLimit: { maxTokens: 3, tokensPerFill: 3, fillIntervalSeconds: 3600 },
+      const { signer, envoy, close } = await startGateway(pki, {
+        envoy: { rateLimit: { maxTokens: 3, tokensPerFill: 3, fillIntervalSeconds: 3600 } },
       });
       try {
-        const client = createClient(
-          NotesService,
-          createOidcTransport({
-            baseUrl: envoy.url,
-            tokens: new StaticTokenSource(await signer.mint({ scope: "notes.read" })),
-            fetch: fetchWithCa,
-          }),
-        );
+        const client = notesClient(envoy, await signer.mint({ scope: "notes.read" }), fetchWithCa);
         const codes: (Code | "ok")[] = [];
         for (let i = 0; i < 5; i++) codes.push(await codeOf(client.listNotes({})));
         expect(codes.slice(0, 3)).toEqual(["ok", "ok", "ok"]);
         expect(codes.slice(3)).toEqual([Code.Unavailable, Code.Unavailable]);
       } finally {
-        await envoy.close();
-        await backend.close();
-        await signer.close();
+        await close();
       }
     });
 
     it("gets no upstream when the gateway's client certificate is not on the backend's allow-list", async () => {
-      const signer = await startSigner(pki);
-      const backend = await startBackend({
-        pki,
-        issuer: signer.issuer,
-        jwksUri: signer.jwksUri,
-        allowedOrigins: [ORIGIN],
-        allowedPeers: ["spiffe://grpc-web-oidc.local/someone-else"],
-      });
-      const envoy = await startEnvoy({
-        pki,
-        idpIssuer: signer.issuer,
-        jwksUri: signer.jwksUri,
-        backendPort: backend.mtlsPort,
-        allowedOrigins: [ORIGIN],
-        probePort: 0,
+      const { signer, envoy, close } = await startGateway(pki, {
+        backend: { allowedPeers: ["spiffe://grpc-web-oidc.local/someone-else"] },
+        envoy: { probePort: 0 },
       });
       try {
-        const client = createClient(
-          NotesService,
-          createOidcTransport({
-            baseUrl: envoy.url,
-            tokens: new StaticTokenSource(await signer.mint({ scope: "notes.read" })),
-            fetch: fetchWithCa,
-          }),
-        );
+        const client = notesClient(envoy, await signer.mint({ scope: "notes.read" }), fetchWithCa);
         const code = await codeOf(client.listNotes({}));
         expect(code).toBe(Code.Unavailable);
         const health = createClient(
@@ -569,9 +556,7 @@ describe.skipIf(!bin)(
         expect(await probe(agent, envoy, "/ready")).toBe(503);
         expect(await probe(agent, envoy, "/livez")).toBe(200);
       } finally {
-        await envoy.close();
-        await backend.close();
-        await signer.close();
+        await close();
       }
     });
   },

@@ -1062,17 +1062,15 @@ const RANDOM_VALUES: unknown[] = [
   "*",
 ];
 
-/**
- * The good fixture with one random node replaced by a random value (or
- * deleted): seeded, so the differential test and the fuzz test are repeatable.
- */
-export function randomVariant(seed: number): string {
-  const r = rng(seed * 31);
-  const doc = parseDocument(GOOD);
-  const nodes: {
-    parent: { set(k: unknown, v: unknown): void; delete(k: unknown): boolean };
-    key: unknown;
-  }[] = [];
+/** A node of a parsed document that can be replaced or deleted: its parent and its key there. */
+export interface ReplaceableNode {
+  readonly parent: { set(k: unknown, v: unknown): void; delete(k: unknown): boolean };
+  readonly key: unknown;
+}
+
+/** Every map entry and list item of `doc`, in document order. */
+export function replaceableNodes(doc: Document): ReplaceableNode[] {
+  const nodes: ReplaceableNode[] = [];
   const walk = (x: unknown) => {
     if (isMap(x)) {
       for (const p of x.items) {
@@ -1087,6 +1085,17 @@ export function randomVariant(seed: number): string {
     }
   };
   walk(doc.contents);
+  return nodes;
+}
+
+/**
+ * The good fixture with one random node replaced by a random value (or
+ * deleted): seeded, so the differential test and the fuzz test are repeatable.
+ */
+export function randomVariant(seed: number): string {
+  const r = rng(seed * 31);
+  const doc = parseDocument(GOOD);
+  const nodes = replaceableNodes(doc);
   const pick = nodes[Math.floor(r() * nodes.length)];
   const value = RANDOM_VALUES[Math.floor(r() * RANDOM_VALUES.length)];
   if (pick) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isMap, isScalar, isSeq, type Node, parseDocument } from "yaml";
+import { parseDocument } from "yaml";
 import { validateEnvoyConfig } from "../../../src/envoy/index.js";
-import { GOOD, GOOD_FILE, rng } from "./corpus.js";
+import { GOOD, GOOD_FILE, replaceableNodes, rng } from "./corpus.js";
 
 const JUNK = [
   "",
@@ -80,32 +80,14 @@ function mutateText(text: string, r: () => number): string {
 /** Replaces a random node of the parsed fixture with a random value. */
 function mutateTree(r: () => number): string {
   const doc = parseDocument(GOOD);
-  const nodes: { parent: Node; key: unknown }[] = [];
-  const walk = (n: unknown) => {
-    if (isMap(n)) {
-      for (const p of n.items) {
-        nodes.push({ parent: n, key: isScalar(p.key) ? p.key.value : p.key });
-        walk(p.value);
-      }
-    } else if (isSeq(n)) {
-      n.items.forEach((item, i) => {
-        nodes.push({ parent: n, key: i });
-        walk(item);
-      });
-    }
-  };
-  walk(doc.contents);
+  const nodes = replaceableNodes(doc);
   const count = 1 + Math.floor(r() * 3);
   for (let i = 0; i < count; i++) {
     const pick = nodes[Math.floor(r() * nodes.length)];
     if (!pick) continue;
     const v = VALUES[Math.floor(r() * VALUES.length)];
-    const parent = pick.parent as unknown as {
-      set(k: unknown, v: unknown): void;
-      delete(k: unknown): boolean;
-    };
-    if (r() < 0.2) parent.delete(pick.key);
-    else parent.set(pick.key, doc.createNode(v));
+    if (r() < 0.2) pick.parent.delete(pick.key);
+    else pick.parent.set(pick.key, doc.createNode(v));
   }
   return doc.toString();
 }
