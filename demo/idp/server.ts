@@ -11,6 +11,7 @@
  * URIs.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
@@ -174,7 +175,7 @@ export async function startIdp(o: IdpOptions): Promise<Idp> {
         });
     },
   );
-  await listen(server, o.port ?? 0, o.host ?? "127.0.0.1");
+  await once(server.listen(o.port ?? 0, o.host ?? "127.0.0.1"), "listening");
   const port = (server.address() as AddressInfo).port;
   const issuer = `https://localhost:${port}`;
 
@@ -376,15 +377,4 @@ function numberFromEnv(name: string): number | undefined {
   if (!Number.isFinite(n))
     throw new IdpConfigError(`${name} must be a number of seconds, got "${raw}"`);
   return n;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
 }

@@ -7,7 +7,7 @@
  * comma-separated), GWO_HOST (127.0.0.1). Logs are JSON lines on stdout.
  */
 import { readFileSync } from "node:fs";
-import { request } from "node:https";
+import { createCaFetch } from "../../src/server/index.js";
 import { ensureDevPki } from "../pki.js";
 import { startBackend } from "./server.js";
 
@@ -46,25 +46,15 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-function discoverJwks(issuerUrl: string, ca: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(`${issuerUrl.replace(/\/$/, "")}/.well-known/openid-configuration`);
-    request(url, { ca }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => {
-        body += c.toString();
-      });
-      res.on("end", () => {
-        try {
-          const uri = (JSON.parse(body) as { jwks_uri?: unknown }).jwks_uri;
-          if (typeof uri === "string") resolve(uri);
-          else reject(new Error("discovery document has no jwks_uri"));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    })
-      .on("error", reject)
-      .end();
+async function discoverJwks(issuerUrl: string, ca: Buffer): Promise<string> {
+  const url = `${issuerUrl.replace(/\/$/, "")}/.well-known/openid-configuration`;
+  const res = await createCaFetch({ ca })(url, {
+    method: "GET",
+    headers: new Headers(),
+    redirect: "manual",
+    signal: new AbortController().signal,
   });
+  const uri = ((await res.json()) as { jwks_uri?: unknown }).jwks_uri;
+  if (typeof uri !== "string") throw new Error("discovery document has no jwks_uri");
+  return uri;
 }

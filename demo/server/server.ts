@@ -10,13 +10,9 @@
  * Both run the same interceptors: authentication (JWT against the IdP's JWKS) then
  * authorization (the proto's access options). Certificates reload on file change.
  */
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import {
-  createSecureServer,
-  type Http2SecureServer,
-  type Http2Session,
-  type SecureServerOptions,
-} from "node:http2";
+import { createSecureServer, type Http2Session, type SecureServerOptions } from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -263,8 +259,8 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   if (o.reloadTls === false) for (const r of reloaders) r.close();
 
   try {
-    await listen(mtls, o.mtlsPort ?? 0, host);
-    await listen(web, o.webPort ?? 0, host);
+    await once(mtls.listen(o.mtlsPort ?? 0, host), "listening");
+    await once(web.listen(o.webPort ?? 0, host), "listening");
   } catch (err) {
     for (const r of reloaders) r.close();
     mtls.close();
@@ -298,14 +294,4 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
       return closed;
     },
   };
-}
-
-function listen(server: Http2SecureServer, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
 }

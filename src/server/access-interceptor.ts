@@ -7,7 +7,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { AccessPolicy, AccessReason } from "../access/index.js";
 import { UNAUTHENTICATED_MESSAGE } from "./authn-interceptor.js";
-import { peerKey, principalKey, remoteAddressKey } from "./context.js";
+import { callerOf, principalKey } from "./context.js";
 import { type DenialReason, type DenialSink, denialRecord, emitDenial } from "./denial-log.js";
 import { methodPath } from "./method-path.js";
 
@@ -31,13 +31,12 @@ export function createAccessInterceptor(options: AccessInterceptorOptions): Inte
     if (decision.allowed) return next(req);
     const noCredentials = decision.reason === "no-credentials";
     const code = noCredentials ? Code.Unauthenticated : Code.PermissionDenied;
-    const peer = req.contextValues.get(peerKey)?.id ?? req.contextValues.get(remoteAddressKey);
     emitDenial(
       onDenied,
       denialRecord({
         layer: "authz",
         method: path,
-        peer: peer ?? "",
+        peer: callerOf(req.contextValues),
         reason: denialReason(decision.reason),
         code: noCredentials ? "unauthenticated" : "permission_denied",
         ...(principal ? { subject: principal.subject } : {}),

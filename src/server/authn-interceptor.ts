@@ -6,7 +6,7 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { AccessPolicy } from "../access/index.js";
-import { authorizationHeadersKey, peerKey, principalKey, remoteAddressKey } from "./context.js";
+import { authorizationHeadersKey, callerOf, principalKey } from "./context.js";
 import { type DenialReason, type DenialSink, denialRecord, emitDenial } from "./denial-log.js";
 import { type JwtVerifier, TokenRejectedError } from "./jwt-verifier.js";
 import { methodPath } from "./method-path.js";
@@ -37,13 +37,12 @@ export function createAuthnInterceptor(options: AuthnInterceptorOptions): Interc
     if (policy.lookup(path)?.rule?.kind === "public") return next(req);
 
     const deny = (reason: DenialReason, code: Code, message = UNAUTHENTICATED_MESSAGE) => {
-      const peer = req.contextValues.get(peerKey)?.id ?? req.contextValues.get(remoteAddressKey);
       emitDenial(
         onDenied,
         denialRecord({
           layer: "authn",
           method: path,
-          peer: peer ?? "",
+          peer: callerOf(req.contextValues),
           reason,
           code: Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(),
         }),

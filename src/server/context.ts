@@ -1,4 +1,4 @@
-import { createContextKey } from "@connectrpc/connect";
+import { type ContextValues, createContextKey } from "@connectrpc/connect";
 import type { Principal } from "../access/index.js";
 import type { PeerIdentity } from "./peer-identity.js";
 
@@ -34,3 +34,8 @@ export const authorizationHeadersKey = createContextKey<readonly string[] | unde
 export const remoteAddressKey = createContextKey<string | undefined>(undefined, {
   description: "grpc-web-oidc remote address",
 });
+
+/** Who called, for denial logs: the mTLS peer identity, else the remote address, else "". */
+export function callerOf(values: ContextValues): string {
+  return values.get(peerKey)?.id ?? values.get(remoteAddressKey) ?? "";
+}

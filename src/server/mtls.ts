@@ -8,7 +8,11 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { TLSSocket } from "node:tls";
 import type { DenialSink } from "./denial-log.js";
 import { denialRecord, emitDenial } from "./denial-log.js";
-import { type PeerAllowList, peerIdentityFromSocket } from "./peer-identity.js";
+import {
+  type PeerAllowList,
+  peerIdentityFromRequest,
+  peerIdentityFromSocket,
+} from "./peer-identity.js";
 
 /** TLS server options for an mTLS listener: TLS 1.2+, client certificate required. */
 export const MTLS_SERVER_OPTIONS = {
@@ -61,8 +65,7 @@ type Handler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
  */
 export function requireAllowedPeer(handler: Handler, peers: PeerAllowList): Handler {
   return (req, res) => {
-    const socket = req.socket as TLSSocket;
-    if (peers.match(peerIdentityFromSocket(socket))) {
+    if (peers.match(peerIdentityFromRequest(req))) {
       handler(req, res);
       return;
     }

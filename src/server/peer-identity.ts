@@ -3,6 +3,8 @@
  * (SPIFFE ID) first, then a DNS SAN, and the subject CN only when the certificate
  * has no SAN at all (RFC 6125 forbids falling back to the CN when SANs exist).
  */
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import type { PeerCertificate, TLSSocket } from "node:tls";
 
 /** Who is on the other end of an mTLS connection. */
@@ -77,6 +79,26 @@ export function peerIdentityFromSocket(socket: TLSSocket): PeerIdentity | undefi
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return undefined;
   return peerIdentityFromCertificate(cert);
+}
+
+/** Peers already read, by HTTP/2 session. */
+const sessionPeers = new WeakMap<object, PeerIdentity | undefined>();
+
+/**
+ * The verified peer of the connection a request came on (see {@link peerIdentityFromSocket});
+ * undefined on a connection without TLS. On HTTP/2 the certificate is read once per session
+ * rather than once per stream: the peer cannot change within a session, since HTTP/2 forbids
+ * TLS renegotiation and Node disables it on every HTTP/2 socket.
+ */
+export function peerIdentityFromRequest(
+  req: IncomingMessage | Http2ServerRequest,
+): PeerIdentity | undefined {
+  const socket = req.socket as TLSSocket | null;
+  if (!socket || typeof socket.getPeerCertificate !== "function") return undefined;
+  const session = "stream" in req ? req.stream?.session : undefined;
+  if (!session) return peerIdentityFromSocket(socket);
+  if (!sessionPeers.has(session)) sessionPeers.set(session, peerIdentityFromSocket(socket));
+  return sessionPeers.get(session);
 }
 
 /** Checks peers against an explicit list of identities (exact match, no wildcards). */

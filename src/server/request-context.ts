@@ -6,10 +6,9 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
-import type { TLSSocket } from "node:tls";
 import { type ContextValues, createContextValues } from "@connectrpc/connect";
 import { authorizationHeadersKey, peerKey, remoteAddressKey } from "./context.js";
-import { type PeerAllowList, peerIdentityFromSocket } from "./peer-identity.js";
+import { type PeerAllowList, peerIdentityFromRequest } from "./peer-identity.js";
 
 export interface RequestContextOptions {
   /**
@@ -32,12 +31,12 @@ export function createRequestContext(
       if (raw[i]!.toLowerCase() === "authorization") auth.push(raw[i + 1]!);
     }
     values.set(authorizationHeadersKey, auth);
-    const socket = req.socket as TLSSocket | null;
+    const socket = req.socket;
     if (socket?.remoteAddress) {
       values.set(remoteAddressKey, `${socket.remoteAddress}:${socket.remotePort ?? 0}`);
     }
-    if (options.peers && socket && typeof socket.getPeerCertificate === "function") {
-      const peer = options.peers.match(peerIdentityFromSocket(socket));
+    if (options.peers) {
+      const peer = options.peers.match(peerIdentityFromRequest(req));
       if (peer) values.set(peerKey, peer);
     }
     return values;

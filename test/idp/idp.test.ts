@@ -57,6 +57,16 @@ function as(login: string, extra: Partial<SignInOptions> = {}): SignInOptions {
   return { issuer: idp.issuer, ca, redirectUri: REDIRECT, login, password: login, ...extra };
 }
 
+/** Runs `fn` in a browser session of its own (fresh cookies), closed afterwards. */
+async function inSession<T>(fn: (session: HttpSession) => Promise<T>): Promise<T> {
+  const session = new HttpSession(ca);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}
+
 /** Every token the suite received, to check that none reaches a log. */
 const issued = new Set<string>();
 function remember<T extends { access_token?: string; refresh_token?: string; id_token?: string }>(
@@ -131,8 +141,7 @@ describe("authorization code + PKCE", () => {
   });
 
   it("shows an error on the login page for a wrong password, then accepts the right one", async () => {
-    const session = new HttpSession(ca);
-    try {
+    await inSession(async (session) => {
       const first = await authorize(as("writer", { password: "nope" }), session).catch(
         (e: Error) => e,
       );
@@ -141,14 +150,11 @@ describe("authorization code + PKCE", () => {
       // The same browser retries with the right password and gets a code.
       const ok = await authorize(as("writer"), session);
       expect(ok.callback.searchParams.get("code")).toBeTruthy();
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it("renders the error text and keeps the form on a wrong password", async () => {
-    const session = new HttpSession(ca);
-    try {
+    await inSession(async (session) => {
       const start = await session.request(
         `${idp.issuer}/auth?${new URLSearchParams({
           client_id: CLIENT_ID,
@@ -173,36 +179,22 @@ describe("authorization code + PKCE", () => {
       expect(html).toContain("Invalid username or password.");
       expect(html).toMatch(/name="login"[^>]*value="admin"|value="admin"[^>]*name="login"/);
       expect(html).not.toContain("wrong");
-    } finally {
-      await session.close();
-    }
+    });
   });
 
-  it("refuses a request without PKCE", async () => {
-    const session = new HttpSession(ca);
-    try {
-      const r = await authorize(as("reader", { pkce: "none" }), session);
+  it.each([
+    ["refuses a request without PKCE", "none"],
+    ["refuses PKCE plain", "plain"],
+  ] as const)("%s", async (_name, pkce) => {
+    await inSession(async (session) => {
+      const r = await authorize(as("reader", { pkce }), session);
       expect(r.callback.searchParams.get("error")).toBe("invalid_request");
       expect(r.callback.searchParams.get("code")).toBeNull();
-    } finally {
-      await session.close();
-    }
-  });
-
-  it("refuses PKCE plain", async () => {
-    const session = new HttpSession(ca);
-    try {
-      const r = await authorize(as("reader", { pkce: "plain" }), session);
-      expect(r.callback.searchParams.get("error")).toBe("invalid_request");
-      expect(r.callback.searchParams.get("code")).toBeNull();
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it("refuses a code exchange with the wrong verifier", async () => {
-    const session = new HttpSession(ca);
-    try {
+    await inSession(async (session) => {
       const o = as("reader");
       const { callback } = await authorize(o, session);
       const res = await exchangeCode(
@@ -213,23 +205,18 @@ describe("authorization code + PKCE", () => {
       );
       expect(res.status).toBe(400);
       expect(res.body.error).toBe("invalid_grant");
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it("never redirects to an unregistered redirect URI", async () => {
-    const session = new HttpSession(ca);
-    try {
+    await inSession(async (session) => {
       const r = await authorize(
         as("reader", { redirectUri: "https://evil.example/callback" }),
         session,
       ).catch((e: Error) => e);
       expect(r).toBeInstanceOf(Error);
       expect((r as Error).message).toMatch(/stopped at \/auth \(HTTP 400\)/);
-    } finally {
-      await session.close();
-    }
+    });
   });
 });
 
@@ -342,8 +329,7 @@ describe("CORS on the token endpoint", () => {
 
 describe("RP-initiated logout", () => {
   it("signs the user out and redirects to the registered post-logout URI", async () => {
-    const session = new HttpSession(ca);
-    try {
+    await inSession(async (session) => {
       const tokens = remember(await signIn(as("reader", { session })));
       const postLogout = `${WEB}/`;
       const page = await session.request(
@@ -367,14 +353,11 @@ describe("RP-initiated logout", () => {
       const again = await authorize(as("reader", { session }), session);
       expect(again.pages.length).toBe(1);
       expect(again.pages[0]).toContain('name="password"');
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it("refuses an unregistered post-logout redirect URI", async () => {
-    const session = new HttpSession(ca);
-    try {
+    await inSession(async (session) => {
       const tokens = remember(await signIn(as("reader", { session })));
       const res = await session.request(
         `${idp.issuer}/session/end?${new URLSearchParams({
@@ -384,9 +367,7 @@ describe("RP-initiated logout", () => {
       );
       expect(res.status).toBe(400);
       expect(await res.text()).toContain("post_logout_redirect_uri");
-    } finally {
-      await session.close();
-    }
+    });
   });
 });
 

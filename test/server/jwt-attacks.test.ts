@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { connect as tlsConnect } from "node:tls";
 import { ConnectError } from "@connectrpc/connect";
-import { base64url, SignJWT } from "jose";
+import { base64url, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DenialRecord } from "../../src/server/index.js";
 import { type Fixture, leakedSecrets, startFixture } from "./helpers/fixture.js";
@@ -165,7 +165,6 @@ const cases: Case[] = [
   {
     name: "attacker key embedded in the header (jwk)",
     authorization: async () => {
-      const { exportJWK, generateKeyPair } = await import("jose");
       const k = await generateKeyPair("RS256");
       const t = await new SignJWT(claimsFor())
         .setProtectedHeader({ alg: "RS256", jwk: await exportJWK(k.publicKey) })

@@ -3,7 +3,7 @@
  * re-issued in place; the next new connection sees the new certificate while a stream
  * on a connection made before keeps going.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKEND_DNS, BACKEND_SPIFFE, issueCert } from "../../demo/pki.js";
@@ -112,7 +112,6 @@ describe("certificate reload", () => {
 
   it("keeps the old certificate when the new files are broken", async () => {
     const before = await servedSerial(fx.backend.mtlsPort);
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(fx.pki.backend.cert, "-----BEGIN CERTIFICATE-----\nnot a cert\n");
     fx.backend.reloadTls();
     expect(fx.records.some((r) => (r as { event?: string }).event === "tls-reload-failed")).toBe(

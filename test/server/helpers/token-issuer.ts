@@ -3,6 +3,7 @@
  * test PKI's web CA) with its own key pairs, and a token minter. Every token minted
  * is remembered so tests can prove no log line ever contains one.
  */
+import { createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -77,7 +78,6 @@ export async function startTokenIssuer(pki: DevPki): Promise<TokenIssuer> {
       await publicJwk(ec.publicKey, "ec-1", "ES256"),
     ],
   };
-  const { createPublicKey } = await import("node:crypto");
   const rsaPublicPem = createPublicKey({ key: jwks.keys[0] as never, format: "jwk" })
     .export({ type: "spki", format: "pem" })
     .toString();
