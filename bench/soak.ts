@@ -35,14 +35,13 @@ import { parseArgs } from "node:util";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from "undici";
-import type { RunningEnvoy } from "../demo/envoy.js";
-import { BACKEND_DNS, BACKEND_SPIFFE, GATEWAY_SPIFFE } from "../demo/pki.js";
+import { certFiles, type RunningEnvoy } from "../demo/envoy.js";
+import { BACKEND_DNS, BACKEND_SPIFFE, GATEWAY_SPIFFE, issueCert } from "../demo/pki.js";
 import { startStack } from "../demo/stack.js";
 import { findEnvoy } from "../src/envoy/find-binary.js";
 import { type FailureRecord, METHODS, SoakClient } from "./soak/client.js";
 import {
   captureListeners,
-  issueFresh,
   listenerSwitch,
   reachable,
   reissueInPlace,
@@ -232,8 +231,7 @@ async function runPath(
     const sampler = setInterval(() => {
       rssMax = Math.max(rssMax, process.memoryUsage().rss);
     }, 1000);
-    const okTotal = () =>
-      clients.reduce((n, c) => n + Object.values(c.ok).reduce((a, b) => a + b, 0), 0);
+    const okTotal = () => sum(clients.map((c) => sum(Object.values(c.ok))));
 
     const faults = (async () => {
       const at = async (when: number) => sleep(when - Date.now());
@@ -307,22 +305,22 @@ async function runPath(
         const probeEnvoy = () => servedSerial({ port: envoy.port, ca, servername: "localhost" });
         const envoyBefore = await probeEnvoy();
         const staging = mkdtempSync(join(certDir, "sds-"));
-        const server = issueFresh(staging, "server", {
+        const server = issueCert({
           ca: pki.ca,
+          dir: staging,
+          name: "server",
           usage: "server",
           sans: LOCAL_SANS,
         });
-        const client = issueFresh(staging, "gateway", {
+        const client = issueCert({
           ca: pki.meshCa,
+          dir: staging,
+          name: "gateway",
           usage: "client",
           sans: [`URI:${GATEWAY_SPIFFE}`],
         });
-        envoy.rotate("server", { "tls.crt": server.cert, "tls.key": server.key });
-        envoy.rotate("upstream-client", {
-          "tls.crt": client.cert,
-          "tls.key": client.key,
-          "ca.crt": pki.meshCa.cert,
-        });
+        envoy.rotate("server", certFiles(server));
+        envoy.rotate("upstream-client", certFiles(client, pki.meshCa.cert));
         mark("Envoy SDS directories swapped (server + upstream-client)");
         let envoyAfter = envoyBefore;
         for (let i = 0; i < 40 && envoyAfter === envoyBefore; i++) {
@@ -375,7 +373,7 @@ async function runPath(
     const refreshReuse = stack.idp.stats.refreshReuse - reuseAtStart;
     const latencyMs: Record<string, LatencySummary> = {};
     for (const m of METHODS) latencyMs[m] = summarize(clients.flatMap((c) => c.latency[m] ?? []));
-    const callsOk = clients.reduce((n, c) => n + sum(Object.values(c.ok)), 0);
+    const callsOk = okTotal();
     const failures = clients.flatMap((c) => c.failures);
     const failuresByCode: Record<string, { expected: number; unexpected: number }> = {};
     const expectedReasons: Record<string, number> = {};

@@ -101,17 +101,25 @@ export class EnvoyStartError extends Error {
   }
 }
 
-/** Picks a free TCP port on 127.0.0.1 (bind 0, read, close): Envoy needs numbers in its config. */
-export async function freePort(): Promise<number> {
+/**
+ * Binds `port` on `host` and releases it at once. Resolves the port bound (the one picked when
+ * `port` is 0); rejects when it cannot be bound (e.g. EADDRINUSE).
+ */
+export function bindAndRelease(port: number, host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
+    s.listen(port, host, () => {
       const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
+      const bound = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolve(bound));
     });
   });
+}
+
+/** Picks a free TCP port on 127.0.0.1 (bind 0, read, close): Envoy needs numbers in its config. */
+export function freePort(): Promise<number> {
+  return bindAndRelease(0);
 }
 
 /** The gateway model for the local stack. */
@@ -210,21 +218,24 @@ export function swapMount(dir: string, files: Readonly<Record<string, string>>):
 export async function startEnvoy(o: StartEnvoyOptions): Promise<RunningEnvoy> {
   // Ports picked here can be taken by someone else between our probe and Envoy's
   // bind; then try again with fresh ones. Ports the caller chose are not retried.
+  const bin = findEnvoy(new URL("..", import.meta.url).pathname);
+  if (!bin) throw new EnvoyStartError("no Envoy binary (set ENVOY_BIN or run npm run setup:envoy)");
+  const version = envoyVersion(bin.path);
   const picked = !o.port || !o.adminPort || o.probePort === 0;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(o);
+      return await startOnce(o, bin.path, version);
     } catch (err) {
       if (!(picked && attempt < 3 && err instanceof EnvoyStartError && err.addressInUse)) throw err;
     }
   }
 }
 
-async function startOnce(o: StartEnvoyOptions): Promise<RunningEnvoy> {
-  const root = new URL("..", import.meta.url).pathname;
-  const bin = findEnvoy(root);
-  if (!bin) throw new EnvoyStartError("no Envoy binary (set ENVOY_BIN or run npm run setup:envoy)");
-  const version = envoyVersion(bin.path);
+async function startOnce(
+  o: StartEnvoyOptions,
+  bin: string,
+  version: string,
+): Promise<RunningEnvoy> {
   const ownDir = o.workDir === undefined;
   const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), "gwo-envoy-"));
   const port = o.port || (await freePort());
@@ -233,15 +244,8 @@ async function startOnce(o: StartEnvoyOptions): Promise<RunningEnvoy> {
   const model = localGatewayModel({ ...o, workDir, port, adminPort, probePort });
 
   const tls = join(workDir, "tls");
-  swapMount(join(tls, "server"), {
-    "tls.crt": o.pki.localhost.cert,
-    "tls.key": o.pki.localhost.key,
-  });
-  swapMount(join(tls, "upstream-client"), {
-    "tls.crt": o.pki.gateway.cert,
-    "tls.key": o.pki.gateway.key,
-    "ca.crt": o.pki.meshCa.cert,
-  });
+  swapMount(join(tls, "server"), certFiles(o.pki.localhost));
+  swapMount(join(tls, "upstream-client"), certFiles(o.pki.gateway, o.pki.meshCa.cert));
   swapMount(join(tls, "idp-ca"), { "ca.crt": o.pki.ca.cert });
 
   const bundle = generateGateway(model, [NotesService], { comments: ["local demo stack"] });
@@ -252,7 +256,7 @@ async function startOnce(o: StartEnvoyOptions): Promise<RunningEnvoy> {
   writeFileSync(configPath, bundle.envoyYaml);
 
   const child = spawn(
-    bin.path,
+    bin,
     [
       "-c",
       configPath,
@@ -343,7 +347,7 @@ async function stop(child: ChildProcess, exited: Promise<number | null>): Promis
   clearTimeout(timer);
 }
 
-/** Convenience for tests: a CertPair as the file map `rotate` takes. */
+/** A CertPair (and optionally a CA) as the file map `swapMount` and `rotate` take. */
 export function certFiles(pair: CertPair, ca?: string): Record<string, string> {
   return { "tls.crt": pair.cert, "tls.key": pair.key, ...(ca ? { "ca.crt": ca } : {}) };
 }

@@ -8,10 +8,9 @@
  * must allow, and with port 0 it is known only after listening) → IdP →
  * backend → Envoy → web configuration. `close()` stops them in reverse order.
  */
-import { createServer as createNetServer } from "node:net";
 import { findEnvoy } from "../src/envoy/find-binary.js";
-import { type StartEnvoyOptions, startEnvoy } from "./envoy.js";
-import { type Idp, type IdpLogRecord, startIdp } from "./idp/server.js";
+import { bindAndRelease, type StartEnvoyOptions, startEnvoy } from "./envoy.js";
+import { API_AUDIENCE, type Idp, type IdpLogRecord, startIdp } from "./idp/server.js";
 import { type DevPki, ensureDevPki } from "./pki.js";
 import { type Backend, startBackend } from "./server/server.js";
 import { startWebApp, type WebApp } from "./web/start.js";
@@ -132,8 +131,6 @@ export class PortInUseError extends Error {
 export class EnvoyUnavailableError extends Error {
   override readonly name = "EnvoyUnavailableError";
 }
-
-const API_AUDIENCE = "https://api.grpc-web-oidc.local";
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const ports: StackPorts = { web: 0, grpcWeb: 0, backend: 0, idp: 0, envoy: 0, ...o.ports };
@@ -281,11 +278,10 @@ export async function assertPortsFree(
   for (const key of Object.keys(PORT_ENV) as Array<keyof StackPorts>) {
     const port = ports[key];
     if (!port || (key === "envoy" && !withEnvoy)) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createNetServer();
-      probe.once("error", () => resolve(false));
-      probe.listen(port, host, () => probe.close(() => resolve(true)));
-    });
+    const free = await bindAndRelease(port, host).then(
+      () => true,
+      () => false,
+    );
     if (!free) throw new PortInUseError(key, port, PORT_ENV[key]);
   }
 }

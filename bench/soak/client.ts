@@ -8,7 +8,7 @@
  * the SDK's (token-free) reason.
  */
 import { performance } from "node:perf_hooks";
-import { type Client, ConnectError, createClient } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { type IdTokenClaims, User } from "oidc-client-ts";
 import { Agent, fetch as undiciFetch } from "undici";
 import { NotesService } from "../../demo/gen/demo/v1/notes_pb.js";
@@ -296,7 +296,7 @@ export class SoakClient {
 
   #fail(method: Method | "probe", err: unknown): void {
     const code =
-      err instanceof CheckError ? "CHECK" : (codeName(ConnectError.from(err).code) ?? "Unknown");
+      err instanceof CheckError ? "CHECK" : (Code[ConnectError.from(err).code] ?? "Unknown");
     bump(this.failedByCode, code);
     if (this.failures.length < 5000) {
       this.failures.push({
@@ -354,29 +354,6 @@ function pick(): Method {
     if (r < 0) return m;
   }
   return "WhoAmI";
-}
-
-const CODE_NAMES: Record<number, string> = {
-  1: "Canceled",
-  2: "Unknown",
-  3: "InvalidArgument",
-  4: "DeadlineExceeded",
-  5: "NotFound",
-  6: "AlreadyExists",
-  7: "PermissionDenied",
-  8: "ResourceExhausted",
-  9: "FailedPrecondition",
-  10: "Aborted",
-  11: "OutOfRange",
-  12: "Unimplemented",
-  13: "Internal",
-  14: "Unavailable",
-  15: "DataLoss",
-  16: "Unauthenticated",
-};
-
-function codeName(code: number): string | undefined {
-  return CODE_NAMES[code];
 }
 
 function decodePayload(jwt: string | undefined): Record<string, unknown> {

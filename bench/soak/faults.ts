@@ -5,6 +5,7 @@
  *  - certificates re-issued in place (same CA, same SANs), for the backend's file watcher;
  *  - a TLS probe that reads the serial number a listener serves now.
  */
+import { once } from "node:events";
 import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import type { Server as HttpsServer } from "node:https";
 import { Server as NetServer, connect as netConnect } from "node:net";
@@ -47,14 +48,9 @@ export function listenerSwitch(server: NetServer, port: number, host: string): L
         server.close(() => resolve());
         (server as HttpsServer).closeAllConnections?.();
       }),
-    up: () =>
-      new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      }),
+    up: async () => {
+      await once(server.listen(port, host), "listening");
+    },
   };
 }
 
@@ -98,15 +94,6 @@ export function reissueInPlace(
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-}
-
-/** Issues a fresh pair into `dir` (for Envoy's mounted folders). */
-export function issueFresh(
-  dir: string,
-  name: string,
-  o: { ca: CertPair; usage: "server" | "client"; sans: readonly string[] },
-): CertPair {
-  return issueCert({ ca: o.ca, dir, name, usage: o.usage, sans: o.sans });
 }
 
 /** The serial number of the certificate a TLS listener serves now. */

@@ -4,6 +4,7 @@
  * drive the demo app and the local IdP's login form.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import type { IncomingHttpHeaders } from "node:http";
 import { get } from "node:https";
 import { dirname, join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -146,8 +147,11 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
   return await browser.newContext({ viewport: { width: 1280, height: 900 } });
 }
 
-/** GET a JSON document over HTTPS, trusting only the development CA. */
-export function getJson(url: string, caPath: string): Promise<unknown> {
+/** GET over HTTPS, trusting only the development CA. */
+export function httpsGet(
+  url: string,
+  caPath: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((ok, fail) => {
     get(url, { ca: readFileSync(caPath) }, (res) => {
       let body = "";
@@ -155,10 +159,14 @@ export function getJson(url: string, caPath: string): Promise<unknown> {
       res.on("data", (chunk: string) => {
         body += chunk;
       });
-      res.on("end", () => {
-        if (res.statusCode !== 200) fail(new Error(`GET ${url}: HTTP ${res.statusCode}`));
-        else ok(JSON.parse(body));
-      });
+      res.on("end", () => ok({ status: res.statusCode ?? 0, headers: res.headers, body }));
     }).on("error", fail);
   });
+}
+
+/** GET a JSON document over HTTPS, trusting only the development CA. */
+export async function getJson(url: string, caPath: string): Promise<unknown> {
+  const res = await httpsGet(url, caPath);
+  if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return JSON.parse(res.body);
 }

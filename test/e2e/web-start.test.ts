@@ -3,13 +3,13 @@
  * HTTPS with the development certificate, the runtime configuration at /config.json, and
  * security headers that keep the page's network access to the IdP and the API.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { request } from "node:https";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevPki, ensureDevPki } from "../../demo/pki.js";
 import { startWebApp, type WebApp } from "../../demo/web/start.js";
+import { httpsGet } from "./browser.js";
 
 let pki: DevPki;
 let web: WebApp;
@@ -23,26 +23,7 @@ afterAll(async () => {
   await web?.close();
 });
 
-function get(
-  path: string,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((ok, fail) => {
-    const req = request(
-      `${web.url}${path}`,
-      { ca: readFileSync(pki.ca.cert), servername: "localhost" },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          body += c;
-        });
-        res.on("end", () => ok({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on("error", fail);
-    req.end();
-  });
-}
+const get = (path: string) => httpsGet(`${web.url}${path}`, pki.ca.cert);
 
 describe("startWebApp (static mode)", () => {
   it("listens on an ephemeral port, on https://localhost, with the dev certificate", () => {

@@ -332,10 +332,9 @@ function wireCalls(client: Client<typeof NotesService> | undefined): void {
 
   $("btn-whoami").addEventListener("click", () => {
     if (!client) return refused("WhoAmI");
-    const c = client;
     void call(
       "WhoAmI",
-      () => c.whoAmI({}),
+      () => client.whoAmI({}),
       (r) =>
         `${r.subject} · scopes ${r.scopes.join(" ") || "none"} · roles ${r.roles.join(" ") || "none"}` +
         (r.peerIdentity ? ` · via ${r.peerIdentity}` : ""),
@@ -344,10 +343,9 @@ function wireCalls(client: Client<typeof NotesService> | undefined): void {
 
   const list = async (): Promise<void> => {
     if (!client) return refused("ListNotes");
-    const c = client;
     const r = await call(
       "ListNotes",
-      () => c.listNotes({ limit: 20 }),
+      () => client.listNotes({ limit: 20 }),
       (r) => `${r.notes.length} note(s)`,
     );
     if (r) renderNotes(r.notes);
@@ -357,13 +355,12 @@ function wireCalls(client: Client<typeof NotesService> | undefined): void {
   $<HTMLFormElement>("create-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (!client) return refused("CreateNote");
-    const c = client;
     const input = $<HTMLInputElement>("note-text");
     const text = input.value.trim();
     if (!text) return;
     void call(
       "CreateNote",
-      () => c.createNote({ text }),
+      () => client.createNote({ text }),
       (r) => `created “${r.note?.text ?? ""}”`,
     ).then((r) => {
       if (r) {
@@ -375,10 +372,9 @@ function wireCalls(client: Client<typeof NotesService> | undefined): void {
 
   $("btn-purge").addEventListener("click", () => {
     if (!client) return refused("PurgeNotes");
-    const c = client;
     void call(
       "PurgeNotes",
-      () => c.purgeNotes({}),
+      () => client.purgeNotes({}),
       (r) => `deleted ${r.deleted} note(s)`,
     ).then((r) => {
       if (r) renderNotes([]);
@@ -392,7 +388,6 @@ function wireCalls(client: Client<typeof NotesService> | undefined): void {
   $<HTMLFormElement>("watch-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (!client) return refused("WatchNotes");
-    const c = client;
     const count = Number($<HTMLInputElement>("watch-count").value) || 5;
     const intervalMs = Number($<HTMLInputElement>("watch-interval").value) || 0;
     const messages = $("watch-messages");
@@ -408,7 +403,7 @@ function wireCalls(client: Client<typeof NotesService> | undefined): void {
     void (async () => {
       let received = 0;
       try {
-        for await (const m of c.watchNotes({ count, intervalMs }, { signal })) {
+        for await (const m of client.watchNotes({ count, intervalMs }, { signal })) {
           received++;
           const li = document.createElement("li");
           li.dataset.testid = "watch-message";
