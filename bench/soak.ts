@@ -40,13 +40,7 @@ import { BACKEND_DNS, BACKEND_SPIFFE, GATEWAY_SPIFFE, issueCert } from "../demo/
 import { startStack } from "../demo/stack.js";
 import { findEnvoy } from "../src/envoy/find-binary.js";
 import { type FailureRecord, METHODS, SoakClient } from "./soak/client.js";
-import {
-  captureListeners,
-  listenerSwitch,
-  reachable,
-  reissueInPlace,
-  servedSerial,
-} from "./soak/faults.js";
+import { listenerSwitch, reachable, reissueInPlace, servedSerial } from "./soak/faults.js";
 import {
   type Check,
   type PathResult,
@@ -154,18 +148,16 @@ async function runPath(
   const heapStart = heapAfterGc(collect);
   const rssStart = process.memoryUsage().rss;
   const idpErrors: string[] = [];
-  const { value: stack, servers } = await captureListeners(() =>
-    startStack({
-      certDir,
-      envoy: path === "envoy",
-      web: false,
-      tokenTtl: s.ttlS,
-      renewWindow: s.leewayS,
-      idpLog: (r) => {
-        if (idpErrors.length < 50) idpErrors.push(`${r.level} ${r.event}`);
-      },
-    }),
-  ).catch((err: unknown) => {
+  const stack = await startStack({
+    certDir,
+    envoy: path === "envoy",
+    web: false,
+    tokenTtl: s.ttlS,
+    renewWindow: s.leewayS,
+    idpLog: (r) => {
+      if (idpErrors.length < 50) idpErrors.push(`${r.level} ${r.event}`);
+    },
+  }).catch((err: unknown) => {
     rmSync(certDir, { recursive: true, force: true });
     throw err;
   });
@@ -174,12 +166,7 @@ async function runPath(
   const previousDispatcher = getGlobalDispatcher();
   try {
     log(`== ${path} path: API ${stack.apiUrl}, IdP ${stack.idp.issuer}, TTL ${s.ttlS}s`);
-    const idpServer = servers.find((srv) => {
-      const a = srv.address();
-      return typeof a === "object" && a !== null && a.port === stack.idp.port;
-    });
-    if (!idpServer) throw new Error("could not find the IdP's listener");
-    const idpSwitch = listenerSwitch(idpServer, stack.idp.port, "127.0.0.1");
+    const idpSwitch = listenerSwitch(stack.idp.server, stack.idp.port, "127.0.0.1");
     const ca = readFileSync(stack.pki.ca.cert);
     // oidc-client-ts calls the global fetch: make it trust this run's dev CA.
     // Restored (not just closed) afterwards: Envoy's readiness probe uses the global fetch too.

@@ -8,45 +8,23 @@
 import { once } from "node:events";
 import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import type { Server as HttpsServer } from "node:https";
-import { Server as NetServer, connect as netConnect } from "node:net";
+import { connect as netConnect } from "node:net";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { type CertPair, issueCert } from "../../demo/pki.js";
 
-/**
- * Runs `start` and returns every server that called `listen` meanwhile. The stack does not
- * hand out its listeners, and the IdP must be made unreachable without losing its state: the
- * soak closes and reopens the IdP's own listener.
- */
-export async function captureListeners<T>(
-  start: () => Promise<T>,
-): Promise<{ value: T; servers: NetServer[] }> {
-  const servers: NetServer[] = [];
-  const proto = NetServer.prototype as unknown as { listen: (...args: unknown[]) => unknown };
-  const original = proto.listen;
-  proto.listen = function (this: NetServer, ...args: unknown[]) {
-    servers.push(this);
-    return original.apply(this, args);
-  };
-  try {
-    return { value: await start(), servers };
-  } finally {
-    proto.listen = original;
-  }
-}
-
-/** A switch for one captured listener: `down()` refuses connections, `up()` listens again. */
+/** A switch for one listener: `down()` refuses connections, `up()` listens again. */
 export interface ListenerSwitch {
   down(): Promise<void>;
   up(): Promise<void>;
 }
 
-export function listenerSwitch(server: NetServer, port: number, host: string): ListenerSwitch {
+export function listenerSwitch(server: HttpsServer, port: number, host: string): ListenerSwitch {
   return {
     down: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        (server as HttpsServer).closeAllConnections?.();
+        server.closeAllConnections();
       }),
     up: async () => {
       await once(server.listen(port, host), "listening");

@@ -91,6 +91,8 @@ export interface Idp {
   readonly jwksUri: string;
   /** The access-token lifetime in force, seconds. */
   readonly accessTokenTtl: number;
+  /** The HTTPS listener (fault injection closes and reopens it; state survives). */
+  readonly server: Server;
   /** Live counters from the provider's events. */
   readonly stats: IdpStats;
   /**
@@ -209,6 +211,7 @@ export async function startIdp(o: IdpOptions): Promise<Idp> {
     port,
     jwksUri: `${issuer}/jwks`,
     accessTokenTtl: ttl,
+    server,
     stats,
     async revokeGrants(subject?: string): Promise<number> {
       let count = 0;
