@@ -26,10 +26,11 @@ import { envoyVersion, findEnvoy } from "../src/envoy/find-binary.js";
 import { generateGateway } from "../src/envoy/generate/emit.js";
 import type { GatewayModel, RateLimitModel } from "../src/envoy/generate/model.js";
 import { NotesService } from "./gen/demo/v1/notes_pb.js";
+import { DEMO_API_AUDIENCE } from "./oidc-client.js";
 import { BACKEND_DNS, BACKEND_SPIFFE, type CertPair, type DevPki } from "./pki.js";
 
 /** The API audience the demo IdP issues access tokens for. */
-export const DEMO_API_AUDIENCE = "https://api.grpc-web-oidc.local";
+export { DEMO_API_AUDIENCE };
 
 export interface StartEnvoyOptions {
   /** Development PKI: `localhost` serves the listener, `gateway` is the client cert, `meshCa` verifies the backend, `ca` the IdP. */

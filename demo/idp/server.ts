@@ -18,6 +18,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Configuration, JWK, KoaContextWithOIDC } from "oidc-provider";
 import Provider, { errors } from "oidc-provider";
+import { DEMO_API_AUDIENCE, DEMO_CLIENT_ID } from "../oidc-client.js";
 import type { DevPki } from "../pki.js";
 import { createMemoryStore } from "./adapter.js";
 import { handleInteraction } from "./interactions.js";
@@ -25,9 +26,9 @@ import { errorPage, loggedOutPage, logoutPage } from "./pages.js";
 import { API_SCOPES, findUser } from "./users.js";
 
 /** The demo SPA's client id (public client, no secret). */
-export const CLIENT_ID = "grpc-web-oidc-demo";
+export const CLIENT_ID = DEMO_CLIENT_ID;
 /** The demo API's resource indicator and the `aud` of its access tokens. */
-export const API_AUDIENCE = "https://api.grpc-web-oidc.local";
+export const API_AUDIENCE = DEMO_API_AUDIENCE;
 /** Default access-token lifetime in seconds. */
 export const DEFAULT_TOKEN_TTL = 300;
 /**

@@ -39,11 +39,12 @@ import {
   withCors,
 } from "../../src/server/index.js";
 import { NotesService } from "../gen/demo/v1/notes_pb.js";
+import { DEMO_API_AUDIENCE } from "../oidc-client.js";
 import { type DevPki, GATEWAY_SPIFFE } from "../pki.js";
 import { createNotesService } from "./notes-service.js";
 
 /** The API audience the demo IdP puts in access tokens. */
-export const API_AUDIENCE = "https://api.grpc-web-oidc.local";
+export const API_AUDIENCE = DEMO_API_AUDIENCE;
 
 /** Per-message and header limits of both listeners. */
 export const LIMITS = {

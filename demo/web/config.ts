@@ -4,6 +4,8 @@
  * Shared by the server side (start.ts) and the browser side (src/main.ts).
  */
 
+import { DEMO_API_AUDIENCE, DEMO_CLIENT_ID } from "../oidc-client.js";
+
 /** Where the app keeps the OIDC session. `local` lets tabs of the same origin share it. */
 export type WebStorageKind = "local" | "session" | "memory";
 
@@ -42,8 +44,8 @@ export interface WebAppConfig {
   path?: "direct" | "envoy";
 }
 
-export const DEFAULT_CLIENT_ID = "grpc-web-oidc-demo";
+export const DEFAULT_CLIENT_ID = DEMO_CLIENT_ID;
 export const DEFAULT_SCOPE = "openid offline_access notes.read notes.write";
-export const DEFAULT_RESOURCE = "https://api.grpc-web-oidc.local";
+export const DEFAULT_RESOURCE = DEMO_API_AUDIENCE;
 /** At or below this TTL (seconds) the header shows a "short TTL" badge. */
 export const SHORT_TTL_SECONDS = 120;

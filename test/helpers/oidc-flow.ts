@@ -9,8 +9,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, fetch, type Response } from "undici";
+import { DEMO_CLIENT_ID } from "../../demo/oidc-client.js";
 
-export const DEMO_CLIENT_ID = "grpc-web-oidc-demo";
+export { DEMO_CLIENT_ID };
 export const DEMO_SCOPE = "openid profile offline_access notes.read notes.write";
 
 export interface TokenResponse {

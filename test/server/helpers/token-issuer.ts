@@ -8,9 +8,10 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { DEMO_API_AUDIENCE } from "../../../demo/oidc-client.js";
 import type { DevPki } from "../../../demo/pki.js";
 
-export const AUDIENCE = "https://api.grpc-web-oidc.local";
+export const AUDIENCE = DEMO_API_AUDIENCE;
 
 export interface MintOptions {
   /** Which key signs: a published RSA or EC key, or a rogue RSA key not in the JWKS. @default "rsa" */
