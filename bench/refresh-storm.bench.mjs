@@ -6,7 +6,7 @@
 const N = 1000;
 
 export async function run() {
-  const { OidcTokenSource } = await import("../src/index.ts");
+  const { OidcTokenSource } = await import("../src/web/index.ts");
   const { StubIdp } = await import("../test/sdk/helpers/stub-idp.ts");
   const { healthClient, startGrpcWebServer } = await import("../test/sdk/helpers/servers.ts");
 

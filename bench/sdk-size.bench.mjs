@@ -10,7 +10,7 @@ const CONNECT_WEB = 36_513;
 
 async function bundle(external) {
   const r = await build({
-    entryPoints: [`${root}src/index.ts`],
+    entryPoints: [`${root}src/web/index.ts`],
     bundle: true,
     minify: true,
     format: "esm",

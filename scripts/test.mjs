@@ -22,6 +22,11 @@ if (!only) {
   if (run("lint (biome)", bin("biome"), ["check", "."]) !== 0) staticFailures++;
   if (run("typecheck (tsc)", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]) !== 0)
     staticFailures++;
+  // The browser SDK again, without Node types: a Node global in browser code fails here.
+  if (
+    run("typecheck browser (tsc, no Node types)", bin("tsc"), ["-p", "src/web/tsconfig.json"]) !== 0
+  )
+    staticFailures++;
 }
 
 mkdirSync(join(root, "test-results"), { recursive: true });

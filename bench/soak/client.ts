@@ -19,7 +19,7 @@ import {
   type LockManagerLike,
   OidcTokenSource,
   refreshErrorReason,
-} from "../../src/index.js";
+} from "../../src/web/index.js";
 import { DEMO_CLIENT_ID, DEMO_SCOPE, signIn } from "../../test/helpers/oidc-flow.js";
 import { bump, sleep } from "./stats.js";
 

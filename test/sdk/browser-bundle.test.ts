@@ -4,9 +4,9 @@ import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 
 describe("browser entry", () => {
-  it("bundles src/index.ts for platform browser without node: imports or server/envoy modules", async () => {
+  it("bundles src/web/index.ts for platform browser without node: imports or server/envoy modules", async () => {
     const result = await build({
-      entryPoints: ["src/index.ts"],
+      entryPoints: ["src/web/index.ts"],
       bundle: true,
       platform: "browser",
       format: "esm",
@@ -15,7 +15,7 @@ describe("browser entry", () => {
       logLevel: "silent",
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs).toContain("src/oidc-token-source.ts");
+    expect(inputs).toContain("src/web/oidc-token-source.ts");
     expect(inputs.filter((f) => /^src\/(server|envoy|cli)/.test(f))).toEqual([]);
     const imports = Object.values(result.metafile.inputs).flatMap((i) =>
       i.imports.map((x) => x.path),

@@ -8,7 +8,7 @@ import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCa, issueCert } from "../../demo/pki.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
-import { createOidcTransport, StaticTokenSource } from "../../src/index.js";
+import { createOidcTransport, StaticTokenSource } from "../../src/web/index.js";
 import { type Running, serving, startGrpcWebServer } from "./helpers/servers.js";
 
 let dir: string;

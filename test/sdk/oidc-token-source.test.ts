@@ -11,7 +11,7 @@ import {
   SessionEndedError,
   sessionEndedReason,
   TokenRefreshError,
-} from "../../src/index.js";
+} from "../../src/web/index.js";
 import { healthClient, startGrpcWebServer } from "./helpers/servers.js";
 import { StubIdp } from "./helpers/stub-idp.js";
 import { installWindowShim } from "./helpers/window-shim.js";

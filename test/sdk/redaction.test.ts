@@ -9,7 +9,7 @@ import {
   redact,
   StaticTokenSource,
   tokenSourceFromFunction,
-} from "../../src/index.js";
+} from "../../src/web/index.js";
 import { healthClient, startGrpcWebServer, startRawServer } from "./helpers/servers.js";
 import { StubIdp } from "./helpers/stub-idp.js";
 import { installWindowShim } from "./helpers/window-shim.js";

@@ -8,7 +8,7 @@ import {
   SessionEndedError,
   StaticTokenSource,
   tokenSourceFromFunction,
-} from "../../src/index.js";
+} from "../../src/web/index.js";
 import {
   healthClient,
   type Running,

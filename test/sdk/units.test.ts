@@ -7,7 +7,7 @@ import {
   parseGrpcTimeout,
   singleFlight,
   storageLeaseLock,
-} from "../../src/index.js";
+} from "../../src/web/index.js";
 
 describe("singleFlight", () => {
   it("shares one run among concurrent callers and starts a new one afterwards", async () => {

@@ -9,7 +9,7 @@ import {
   createOidcTransport,
   OidcTokenSource,
   type SessionInfo,
-} from "../../../src/index.js";
+} from "../../../src/web/index.js";
 import { NotesService } from "../../gen/demo/v1/notes_pb.js";
 import { SHORT_TTL_SECONDS, type WebAppConfig, type WebStorageKind } from "../config.js";
 

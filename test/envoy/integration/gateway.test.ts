@@ -31,7 +31,7 @@ import {
   Health,
   HealthCheckResponse_ServingStatus,
 } from "../../../src/gen/grpc/health/v1/health_pb.js";
-import { createOidcTransport, StaticTokenSource } from "../../../src/index.js";
+import { createOidcTransport, StaticTokenSource } from "../../../src/web/index.js";
 import { repoRoot } from "../../helpers/buf.js";
 import { signIn } from "../../helpers/oidc-flow.js";
 

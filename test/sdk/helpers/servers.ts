@@ -23,7 +23,7 @@ import {
   type AuthInterceptorOptions,
   createOidcTransport,
   type TokenSource,
-} from "../../../src/index.js";
+} from "../../../src/web/index.js";
 
 export interface SeenRequest {
   method: string;

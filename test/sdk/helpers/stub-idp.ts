@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { InMemoryWebStorage, User } from "oidc-client-ts";
-import type { OidcTokenSourceOptions } from "../../../src/index.js";
+import type { OidcTokenSourceOptions } from "../../../src/web/index.js";
 
 export interface StubIdpOptions {
   /** Access token lifetime in seconds. Default 3600. */

@@ -1,4 +1,4 @@
-import { runEnvoyCli } from "./envoy/cli.js";
+import { runEnvoyCli } from "../envoy/cli.js";
 
 const USAGE = `usage: grpc-web-oidc <command>
 
