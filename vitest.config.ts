@@ -12,11 +12,13 @@ export default defineConfig({
       { extends: true, test: { name: "server", include: ["test/server/**/*.test.ts"] } },
       { extends: true, test: { name: "idp", include: ["test/idp/**/*.test.ts"] } },
       { extends: true, test: { name: "envoy", include: ["test/envoy/**/*.test.ts"] } },
+      // Demo stack pieces and `npm run demo` as a process. The browser suite (test/e2e) runs on
+      // Playwright: playwright.config.ts.
       {
         extends: true,
         test: {
-          name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
+          name: "demo",
+          include: ["test/demo/**/*.test.ts"],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,

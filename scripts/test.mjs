@@ -1,15 +1,50 @@
 #!/usr/bin/env node
-// `npm test`: lint, type-check, then every vitest project. Ends with one plain
-// summary line ("N passed, N failed, N skipped") that CI and people can read.
-// Extra arguments go to vitest (e.g. `npm test -- --project sdk`).
+// `npm test`: lint, type-check, every vitest project, then the browser suite (Playwright,
+// playwright.config.ts). Ends with one plain summary line ("N passed, N failed, N skipped",
+// vitest and Playwright summed) that CI and people can read.
+//
+// Arguments pick what runs: `--project <name>` (repeatable) names vitest projects, or the
+// browser suite as `e2e` (both paths) or `direct` / `envoy` (one path); other arguments go to
+// vitest. With any argument the static checks are skipped.
+//   npm test -- --project sdk          one vitest project
+//   npm test -- --project e2e          the browser suite only
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name) => join(root, "node_modules", ".bin", name);
-const args = process.argv.slice(2);
-const only = args.length > 0;
+const BROWSER_PROJECTS = ["direct", "envoy"];
+
+function parseArgs(argv) {
+  const vitestArgs = [];
+  const browser = new Set();
+  let vitestProjects = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    let name;
+    if (a === "--project") name = argv[++i];
+    else if (a.startsWith("--project=")) name = a.slice("--project=".length);
+    else {
+      vitestArgs.push(a);
+      continue;
+    }
+    if (name === "e2e") for (const p of BROWSER_PROJECTS) browser.add(p);
+    else if (BROWSER_PROJECTS.includes(name)) browser.add(name);
+    else {
+      vitestArgs.push("--project", name);
+      vitestProjects++;
+    }
+  }
+  const all = argv.length === 0;
+  return {
+    all,
+    // Only browser projects named: vitest has nothing to do.
+    vitest: all || vitestProjects > 0 || (vitestArgs.length > 0 && browser.size === 0),
+    vitestArgs,
+    browser: all ? BROWSER_PROJECTS : [...browser],
+  };
+}
 
 function run(label, cmd, cmdArgs) {
   process.stdout.write(`\n== ${label}\n`);
@@ -17,8 +52,20 @@ function run(label, cmd, cmdArgs) {
   return r.status ?? 1;
 }
 
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+const plan = parseArgs(process.argv.slice(2));
+const totals = { passed: 0, failed: 0, skipped: 0 };
+let exitStatus = 0;
+
 let staticFailures = 0;
-if (!only) {
+if (plan.all) {
   if (run("lint (biome)", bin("biome"), ["check", "."]) !== 0) staticFailures++;
   if (run("typecheck (tsc)", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]) !== 0)
     staticFailures++;
@@ -30,29 +77,57 @@ if (!only) {
 }
 
 mkdirSync(join(root, "test-results"), { recursive: true });
-const jsonOut = join(root, "test-results", "vitest.json");
-const status = run("tests (vitest)", bin("vitest"), [
-  "run",
-  "--reporter=default",
-  "--reporter=json",
-  `--outputFile.json=${jsonOut}`,
-  ...args,
-]);
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-try {
-  const report = JSON.parse(readFileSync(jsonOut, "utf8"));
-  passed = report.numPassedTests ?? 0;
-  failed = report.numFailedTests ?? 0;
-  skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  if (status !== 0 && failed === 0) failed = 1; // a suite failed to load
-} catch {
-  failed = Math.max(failed, 1);
+if (plan.vitest) {
+  const jsonOut = join(root, "test-results", "vitest.json");
+  rmSync(jsonOut, { force: true });
+  const status = run("tests (vitest)", bin("vitest"), [
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${jsonOut}`,
+    ...plan.vitestArgs,
+  ]);
+  const report = readJson(jsonOut);
+  const counts = {
+    passed: report?.numPassedTests ?? 0,
+    failed: report?.numFailedTests ?? 0,
+    skipped: (report?.numPendingTests ?? 0) + (report?.numTodoTests ?? 0),
+  };
+  if (status !== 0 && counts.failed === 0) counts.failed = 1; // a suite failed to load
+  add("vitest", counts, status);
 }
-failed += staticFailures;
+
+if (plan.browser.length > 0) {
+  // playwright.config.ts writes this JSON report (and the HTML one beside it).
+  const jsonOut = join(root, "test-results", "playwright", "results.json");
+  rmSync(jsonOut, { force: true });
+  const status = run(`browser tests (playwright: ${plan.browser.join(", ")})`, bin("playwright"), [
+    "test",
+    ...plan.browser.flatMap((p) => ["--project", p]),
+  ]);
+  const stats = readJson(jsonOut)?.stats;
+  const counts = {
+    passed: (stats?.expected ?? 0) + (stats?.flaky ?? 0),
+    failed: stats?.unexpected ?? 0,
+    skipped: stats?.skipped ?? 0,
+  };
+  if (status !== 0 && counts.failed === 0) counts.failed = 1; // the run failed before tests
+  add("playwright", counts, status);
+}
+
+function add(label, counts, status) {
+  console.log(
+    `\n${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
+  );
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
+  if (status !== 0) exitStatus = 1;
+}
+
+totals.failed += staticFailures;
 if (staticFailures)
   console.log(`\n${staticFailures} static check(s) failed (lint/typecheck), counted as failures`);
-console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 || status !== 0 ? 1 : 0);
+console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failed > 0 || exitStatus !== 0 ? 1 : 0);

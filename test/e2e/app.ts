@@ -1,48 +1,18 @@
 /**
- * Browser helpers for the end-to-end suite: Debian's Chromium through playwright-core,
- * trusting only the development leaf certificate (by its SPKI), and small page helpers that
- * drive the demo app and the local IdP's login form.
+ * Page helpers for the demo app and the local IdP's login form, shared by every spec. They
+ * read the app through its `data-testid` attributes and its event log, never its layout.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import type { IncomingHttpHeaders } from "node:http";
-import { get } from "node:https";
-import { dirname, join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-
-export const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
-
-export function hasChromium(): boolean {
-  return existsSync(CHROMIUM);
-}
+import { type Page, test } from "@playwright/test";
 
 /**
- * Launches Chromium headless. Playwright gives every launch a fresh temporary user-data dir;
- * that matters, because Chromium honours `--ignore-certificate-errors-spki-list` only with one.
+ * Attaches a full-page screenshot to the test's report (the HTML report shows it), named for
+ * the scenario. Failures get one automatically; this is for the states worth seeing on success.
  */
-export function launchChromium(localhostSpki: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-      `--ignore-certificate-errors-spki-list=${localhostSpki}`,
-    ],
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await test.info().attach(name, {
+    body: await page.screenshot({ fullPage: true }),
+    contentType: "image/png",
   });
-}
-
-export const root = new URL("../..", import.meta.url).pathname;
-
-export async function screenshot(page: Page, path: string, scenario: string): Promise<void> {
-  const file = join(root, "test-results", "e2e", path, `${scenario}.png`);
-  mkdirSync(dirname(file), { recursive: true });
-  await page.screenshot({ path: file, fullPage: true });
 }
 
 export const byId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
@@ -58,7 +28,7 @@ export async function openApp(page: Page, url: string): Promise<void> {
 }
 
 /** Signs in through the IdP's login form; resolves when the app shows the user. */
-export async function signIn(page: Page, appUrl: string, user: string): Promise<void> {
+export async function signInAs(page: Page, appUrl: string, user: string): Promise<void> {
   await openApp(page, appUrl);
   await byId(page, "btn-hero-signin").click();
   await page.waitForSelector("input[name=login]");
@@ -141,32 +111,4 @@ export function oidcUserEntries(
     }
     return out;
   });
-}
-
-export async function newContext(browser: Browser): Promise<BrowserContext> {
-  return await browser.newContext({ viewport: { width: 1280, height: 900 } });
-}
-
-/** GET over HTTPS, trusting only the development CA. */
-export function httpsGet(
-  url: string,
-  caPath: string,
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-  return new Promise((ok, fail) => {
-    get(url, { ca: readFileSync(caPath) }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        body += chunk;
-      });
-      res.on("end", () => ok({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    }).on("error", fail);
-  });
-}
-
-/** GET a JSON document over HTTPS, trusting only the development CA. */
-export async function getJson(url: string, caPath: string): Promise<unknown> {
-  const res = await httpsGet(url, caPath);
-  if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  return JSON.parse(res.body);
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevPki, ensureDevPki } from "../../demo/pki.js";
 import { startWebApp, type WebApp } from "../../demo/web/start.js";
-import { httpsGet } from "./browser.js";
+import { httpsGet } from "../helpers/https-get.js";
 
 let pki: DevPki;
 let web: WebApp;

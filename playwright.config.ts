@@ -1,0 +1,46 @@
+/**
+ * The browser suite (`test/e2e/*.spec.ts`): `npx playwright test`, or `npm test`, which runs it
+ * after vitest. One project per path the browser's API calls can take: `direct` (the backend's
+ * own gRPC-Web listener) and `envoy` (browser → Envoy → mTLS → backend; skipped with the reason
+ * when no Envoy binary is found). Debian's Chromium, never a downloaded browser.
+ * Fixtures and how to add a spec: test/e2e/README.md.
+ */
+import { defineConfig } from "@playwright/test";
+import { CHROMIUM, CHROMIUM_ARGS } from "./test/e2e/chromium.js";
+import type { SuiteOptions } from "./test/e2e/fixtures.js";
+
+const out = "test-results/playwright";
+
+export default defineConfig<object, SuiteOptions>({
+  testDir: "test/e2e",
+  testMatch: "**/*.spec.ts",
+  globalSetup: "./test/e2e/global-setup.ts",
+  outputDir: `${out}/artifacts`,
+  // Each worker starts a whole stack; on a shared 2-core machine one at a time is fastest.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: true,
+  retries: 0,
+  // Bounded by count, not wall time: generous limits for a busy machine.
+  timeout: 240_000,
+  expect: { timeout: 20_000 },
+  reporter: [
+    ["list"],
+    ["html", { outputFolder: `${out}/report`, open: "never" }],
+    ["json", { outputFile: `${out}/results.json` }],
+  ],
+  use: {
+    browserName: "chromium",
+    launchOptions: { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] },
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    actionTimeout: 30_000,
+    navigationTimeout: 60_000,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    { name: "direct", use: { stackPath: "direct" } },
+    { name: "envoy", use: { stackPath: "envoy" } },
+  ],
+});
