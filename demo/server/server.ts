@@ -21,6 +21,7 @@ import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   createAccessInterceptor,
   createAuthnInterceptor,
+  createDpopNonces,
   createHealthService,
   createJwtVerifier,
   createPeerAllowList,
@@ -41,6 +42,7 @@ import {
 import { NotesService } from "../gen/demo/v1/notes_pb.js";
 import { DEMO_API_AUDIENCE } from "../oidc-client.js";
 import { type DevPki, GATEWAY_SPIFFE } from "../pki.js";
+import { type DeferredDpopVerifier, deferredDpopVerifier } from "./dpop.js";
 import { createNotesService } from "./notes-service.js";
 
 /** The API audience the demo IdP puts in access tokens. */
@@ -95,6 +97,23 @@ export interface BackendOptions {
   clockToleranceSeconds?: number;
   /** Reload certificates when their files change. @default true */
   reloadTls?: boolean;
+  /**
+   * DPoP (RFC 9449) on both listeners: `Authorization: DPoP <token>` with a proof per
+   * call. Proofs on the dev listener name `https://localhost:<webPort>`; proofs on the
+   * mTLS listener name the gateway's public origin, given by `setGatewayOrigin`.
+   * @default undefined (Bearer only; DPoP-bound tokens are refused as Bearer)
+   */
+  dpop?: BackendDpopOptions;
+}
+
+export interface BackendDpopOptions {
+  /** Accept unbound Bearer tokens as well. @default false */
+  allowBearer?: boolean;
+  /**
+   * Secret of the server nonces (32+ bytes, shared with the gateway's verifier); when
+   * set, every proof must carry a current nonce. @default undefined (no nonces)
+   */
+  nonceSecret?: Uint8Array;
 }
 
 export interface Backend {
@@ -110,6 +129,11 @@ export interface Backend {
   policy: AccessPolicy;
   /** Re-reads certificate files now (what the file watcher does on change). */
   reloadTls(): void;
+  /**
+   * The gateway's public origin (`https://host[:port]`): the `htu` origin of DPoP proofs
+   * arriving on the mTLS listener. Until set, DPoP calls there are refused.
+   */
+  setGatewayOrigin(origin: string): void;
   /** Stops both listeners, ending open streams. */
   close(): Promise<void>;
 }
@@ -147,8 +171,20 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   });
   const notes = createNotesService();
   const shutdown = new AbortController();
-  const interceptors = [
-    createAuthnInterceptor({ verifier, policy, onDenied }),
+  // One verifier (and replay cache) per listener: a proof names one origin anyway.
+  const nonces = o.dpop?.nonceSecret ? createDpopNonces({ secret: o.dpop.nonceSecret }) : undefined;
+  const dpopFor = () => (o.dpop ? deferredDpopVerifier(nonces ? { nonces } : {}) : undefined);
+  const webDpop = dpopFor();
+  const mtlsDpop = dpopFor();
+  const interceptorsWith = (dpop: DeferredDpopVerifier | undefined) => [
+    createAuthnInterceptor({
+      verifier,
+      policy,
+      onDenied,
+      ...(dpop
+        ? { dpop: { verifier: dpop.verifier, allowBearer: o.dpop?.allowBearer === true } }
+        : {}),
+    }),
     createAccessInterceptor({ policy, onDenied }),
   ];
   const routes = (router: ConnectRouter) => {
@@ -157,7 +193,6 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   };
   const common = {
     routes,
-    interceptors,
     readMaxBytes: LIMITS.readMaxBytes,
     writeMaxBytes: LIMITS.writeMaxBytes,
     maxTimeoutMs: LIMITS.maxTimeoutMs,
@@ -210,6 +245,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
       limitHeaders(
         connectNodeAdapter({
           ...common,
+          interceptors: interceptorsWith(mtlsDpop),
           grpc: true,
           grpcWeb: false,
           connect: false,
@@ -237,7 +273,13 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   const web = createSecureServer(
     { ...http2Limits, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], ...webTls.current() },
     withCors(
-      limitHeaders(connectNodeAdapter({ ...common, contextValues: createRequestContext() })),
+      limitHeaders(
+        connectNodeAdapter({
+          ...common,
+          interceptors: interceptorsWith(webDpop),
+          contextValues: createRequestContext(),
+        }),
+      ),
       {
         allowedOrigins: o.allowedOrigins,
       },
@@ -269,15 +311,21 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
     throw err;
   }
 
+  const webPort = (web.address() as AddressInfo).port;
+  webDpop?.setOrigin(`https://localhost:${webPort}`);
+
   let closed: Promise<void> | undefined;
   return {
     mtlsPort: (mtls.address() as AddressInfo).port,
-    webPort: (web.address() as AddressInfo).port,
+    webPort,
     logs,
     health,
     policy,
     reloadTls() {
       for (const r of reloaders) r.reload();
+    },
+    setGatewayOrigin(origin) {
+      mtlsDpop?.setOrigin(origin);
     },
     close() {
       closed ??= (async () => {

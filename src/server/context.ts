@@ -30,6 +30,14 @@ export const authorizationHeadersKey = createContextKey<readonly string[] | unde
   description: "grpc-web-oidc raw authorization headers",
 });
 
+/**
+ * Every `DPoP` header value as received (RFC 9449 §4.3 refuses more than one; Node
+ * joins repeats with a comma in `req.headers`). Undefined means "not recorded".
+ */
+export const dpopHeadersKey = createContextKey<readonly string[] | undefined>(undefined, {
+  description: "grpc-web-oidc raw DPoP headers",
+});
+
 /** Remote address of the connection (`ip:port`), for denial logs. */
 export const remoteAddressKey = createContextKey<string | undefined>(undefined, {
   description: "grpc-web-oidc remote address",

@@ -8,6 +8,7 @@ export {
   PERMISSION_DENIED_MESSAGE,
 } from "./access-interceptor.js";
 export {
+  type AuthnDpopOptions,
   type AuthnInterceptorOptions,
   createAuthnInterceptor,
   UNAUTHENTICATED_MESSAGE,
@@ -16,6 +17,7 @@ export { type CaFetchOptions, createCaFetch } from "./ca-fetch.js";
 export {
   type AuthenticatedPrincipal,
   authorizationHeadersKey,
+  dpopHeadersKey,
   peerKey,
   principalKey,
   remoteAddressKey,
@@ -36,6 +38,24 @@ export {
   emitDenial,
   jsonLineDenialSink,
 } from "./denial-log.js";
+export { type ChallengeError, type ChallengeOptions, dpopChallenge } from "./dpop/challenge.js";
+export { type DpopChallengeError, type DpopErrorCode, DpopProofError } from "./dpop/errors.js";
+export { normalizeOrigin, normalizePath, parseHtu } from "./dpop/htu.js";
+export { createDpopNonces, type DpopNonceOptions, type DpopNonces } from "./dpop/nonce.js";
+export {
+  createReplayCache,
+  type ReplayCache,
+  type ReplayCacheOptions,
+  type ReplayVerdict,
+} from "./dpop/replay-cache.js";
+export { jwkThumbprint } from "./dpop/thumbprint.js";
+export {
+  createDpopVerifier,
+  type DpopRequest,
+  type DpopVerifier,
+  type DpopVerifierOptions,
+  type VerifiedDpopProof,
+} from "./dpop/verify-proof.js";
 export {
   type HeaderLimitOptions,
   headerListSize,

@@ -6,7 +6,11 @@ import { type Client, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { NotesService } from "../../../demo/gen/demo/v1/notes_pb.js";
 import { type DevPki, ensureDevPki } from "../../../demo/pki.js";
-import { type Backend, startBackend } from "../../../demo/server/server.js";
+import {
+  type Backend,
+  type BackendDpopOptions,
+  startBackend,
+} from "../../../demo/server/server.js";
 import { startTokenIssuer, type TokenIssuer } from "./token-issuer.js";
 
 export const WEB_ORIGIN = "https://localhost:5173";
@@ -24,7 +28,7 @@ export interface Fixture {
 }
 
 export async function startFixture(
-  o: { allowedPeers?: string[]; reloadTls?: boolean } = {},
+  o: { allowedPeers?: string[]; reloadTls?: boolean; dpop?: BackendDpopOptions } = {},
 ): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), "gwo-server-test-"));
   const pki = ensureDevPki(join(dir, "pki"));
@@ -37,6 +41,7 @@ export async function startFixture(
     allowedOrigins: [WEB_ORIGIN],
     ...(o.allowedPeers ? { allowedPeers: o.allowedPeers } : {}),
     ...(o.reloadTls !== undefined ? { reloadTls: o.reloadTls } : {}),
+    ...(o.dpop ? { dpop: o.dpop } : {}),
     log: (r) => records.push(r),
   });
   const ca = readFileSync(pki.ca.cert);

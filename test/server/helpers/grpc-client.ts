@@ -26,6 +26,8 @@ export interface CallResult {
   details: string;
   /** Unary response, or every streamed message. */
   messages: Record<string, unknown>[];
+  /** Trailers of a failed call (e.g. `www-authenticate`). */
+  trailers?: Record<string, unknown>;
 }
 
 export interface GrpcClients {
@@ -35,13 +37,13 @@ export interface GrpcClients {
     client: "notes" | "health",
     method: string,
     request: object,
-    metadata?: Record<string, string>,
+    metadata?: Record<string, string | string[]>,
   ): Promise<CallResult>;
   stream(
     client: "notes" | "health",
     method: string,
     request: object,
-    metadata?: Record<string, string>,
+    metadata?: Record<string, string | string[]>,
     onMessage?: (m: Record<string, unknown>, call: grpc.ClientReadableStream<unknown>) => void,
   ): Promise<CallResult>;
   close(): void;
@@ -66,9 +68,12 @@ export function grpcClients(
   const notes = new loaded.demo.v1.NotesService(target, creds, options);
   const health = new loaded.grpc.health.v1.Health(target, creds, options);
   const pick = (c: "notes" | "health") => (c === "notes" ? notes : health);
-  const md = (m?: Record<string, string>) => {
+  // A value that is an array becomes repeated headers of that name.
+  const md = (m?: Record<string, string | string[]>) => {
     const metadata = new grpc.Metadata();
-    for (const [k, v] of Object.entries(m ?? {})) metadata.set(k, v);
+    for (const [k, v] of Object.entries(m ?? {})) {
+      for (const one of [v].flat()) metadata.add(k, one);
+    }
     return metadata;
   };
   const deadline = () => new Date(Date.now() + 10_000);
@@ -87,7 +92,12 @@ export function grpcClients(
           (err: grpc.ServiceError | null, res: Record<string, unknown>) => {
             resolve(
               err
-                ? { code: err.code, details: err.details, messages: [] }
+                ? {
+                    code: err.code,
+                    details: err.details,
+                    messages: [],
+                    trailers: err.metadata?.getMap() ?? {},
+                  }
                 : { code: 0, details: "", messages: [res] },
             );
           },
@@ -105,7 +115,12 @@ export function grpcClients(
           onMessage?.(m, call);
         });
         call.on("error", (err: grpc.ServiceError) =>
-          resolve({ code: err.code, details: err.details, messages }),
+          resolve({
+            code: err.code,
+            details: err.details,
+            messages,
+            trailers: err.metadata?.getMap() ?? {},
+          }),
         );
         call.on("status", (s: grpc.StatusObject) => {
           if (s.code === 0) resolve({ code: 0, details: s.details, messages });
