@@ -3,13 +3,10 @@
  *   [--sds-out DIR] [--proto-image FILE] [--check]`
  * Exit 0 written (or up to date with --check), 1 bad input (or out of date), 2 usage error.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
-import { createFileRegistry, type DescService, fromBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { AccessPolicyError } from "../../access/index.js";
+import { loadServices, ProtoImageError } from "../proto-image/load.js";
 import { generateGateway } from "./emit.js";
 import { GatewayConfigError, loadGatewayFile } from "./load.js";
 
@@ -115,69 +112,4 @@ function parseArgs(argv: readonly string[]): Args | string {
     else return `unknown argument ${JSON.stringify(a)}`;
   }
   return args;
-}
-
-/** A proto image that cannot be read or built. */
-export class ProtoImageError extends Error {
-  override name = "ProtoImageError";
-}
-
-/**
- * The services of a `buf build` image (or of `buf build` run in the current
- * directory when no image is given), sorted by name so output does not depend
- * on file order.
- */
-export function loadServices(image: string | undefined): DescService[] {
-  let bytes: Uint8Array;
-  if (image) {
-    try {
-      bytes = readFileSync(image);
-    } catch (err) {
-      throw new ProtoImageError(`${image}: cannot read proto image: ${(err as Error).message}`);
-    }
-  } else {
-    bytes = bufBuild(process.cwd());
-  }
-  let registry: ReturnType<typeof createFileRegistry>;
-  try {
-    registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, bytes));
-  } catch (err) {
-    throw new ProtoImageError(
-      `${image ?? "buf build"}: not a descriptor set: ${(err as Error).message}`,
-    );
-  }
-  const services: DescService[] = [];
-  for (const file of registry.files) services.push(...file.services);
-  services.sort((a, b) => (a.typeName < b.typeName ? -1 : a.typeName > b.typeName ? 1 : 0));
-  if (services.length === 0)
-    throw new ProtoImageError(`${image ?? "buf build"}: the image has no services`);
-  return services;
-}
-
-function bufBuild(cwd: string): Uint8Array {
-  if (!existsSync(join(cwd, "buf.yaml"))) {
-    throw new ProtoImageError("no --proto-image given and no buf.yaml in the current directory");
-  }
-  const candidates = [
-    join(cwd, "node_modules", ".bin", "buf"),
-    ...(process.env.PATH ?? "").split(delimiter).map((d) => join(d, "buf")),
-  ];
-  const buf = candidates.find((c) => existsSync(c));
-  if (!buf)
-    throw new ProtoImageError(
-      "no --proto-image given and `buf` was not found (npm i -D @bufbuild/buf)",
-    );
-  const dir = mkdtempSync(join(tmpdir(), "gwo-image-"));
-  try {
-    const out = join(dir, "image.binpb");
-    execFileSync(buf, ["build", "--exclude-source-info", "-o", out], {
-      cwd,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    return readFileSync(out);
-  } catch (err) {
-    throw new ProtoImageError(`buf build failed: ${(err as Error).message}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

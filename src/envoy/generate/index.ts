@@ -6,7 +6,7 @@ export {
   SDS_SECRETS,
   type SdsSecretName,
 } from "./bootstrap.js";
-export { loadServices, ProtoImageError, runGenerate } from "./cli.js";
+export { runGenerate } from "./cli.js";
 export {
   emitYaml,
   type GatewayBundle,

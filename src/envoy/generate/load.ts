@@ -14,8 +14,8 @@ import {
   type Node,
   parseDocument,
 } from "yaml";
-import { isLoopback } from "../lint/model.js";
-import { positionOf } from "../validate/positions.js";
+import { isLoopback } from "../query/address.js";
+import { positionOf } from "../yaml/positions.js";
 import type { CertificateFiles, GatewayModel, LimitsModel, RateLimitModel } from "./model.js";
 
 /** A bad `gateway.yaml`: where, which field, and why. */

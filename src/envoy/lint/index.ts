@@ -1,2 +1,2 @@
-export type { LintContext, LintHit } from "./model.js";
-export { LINT_RULES, type LintRule } from "./rules.js";
+export type { LintArea, LintContext, LintHit, LintRule } from "./rule.js";
+export { LINT_RULES } from "./rules.js";

@@ -1,28 +1,24 @@
 import protobuf from "protobufjs";
-import type { Issue, Path } from "./issue.js";
+import {
+  type DecodeContext,
+  type Decoded,
+  type DecodedMessage,
+  DURATION_MAX_SECONDS,
+  err,
+  fullName,
+  isObject,
+  parseDuration,
+} from "./decoded.js";
+import type { Path } from "./issue.js";
 import { addOriginKey, setOrigin } from "./issue.js";
 import { checkFieldRules, checkMessageRules, isPgvDisabled } from "./pgv.js";
-import type { EnvoyApi } from "./protos.js";
 
-/** A decoded (normalised) value: proto field names, enum names, `@type` kept on `Any`. */
-export type Decoded = null | boolean | number | string | Decoded[] | { [key: string]: Decoded };
-/** A decoded message. */
-export type DecodedMessage = { [key: string]: Decoded };
-
-/** Context shared by one decode run. */
-export interface DecodeContext {
-  readonly api: EnvoyApi;
-  readonly issues: Issue[];
-  /** Called with every decoded message and its full type name (an index for later checks). */
-  readonly onMessage?: (typeName: string, msg: DecodedMessage) => void;
-}
+export type { DecodeContext, Decoded, DecodedMessage } from "./decoded.js";
 
 const MAX_DEPTH = 200;
 const INT32 = [-2147483648, 2147483647] as const;
 const UINT32 = [0, 4294967295] as const;
 const FLOAT_MAX = 3.4028234663852886e38;
-const DURATION = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
-const DURATION_MAX_SECONDS = 315576000000;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 
@@ -77,11 +73,6 @@ function fieldsByAnyName(type: protobuf.Type): Map<string, protobuf.Field> {
   return m;
 }
 
-/** The full name of a reflection object without the leading dot. */
-export function fullName(o: protobuf.ReflectionObject): string {
-  return o.fullName.replace(/^\./, "");
-}
-
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
@@ -89,21 +80,6 @@ function describe(v: unknown): string {
   if (typeof v === "string")
     return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   return `${typeof v} ${String(v)}`;
-}
-
-/** A JSON object (not null, not a list). */
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Parses a proto3 JSON duration ("1.5s") to seconds; undefined when malformed. */
-export function parseDuration(s: unknown): number | undefined {
-  if (typeof s !== "string") return undefined;
-  const m = DURATION.exec(s);
-  if (!m) return undefined;
-  const secs = Number(m[2]) + (m[3] ? Number(`0.${m[3]}`) : 0);
-  if (Number(m[2]) > DURATION_MAX_SECONDS) return undefined;
-  return m[1] ? -secs : secs;
 }
 
 /**
@@ -583,17 +559,6 @@ function enumDeprecation(ctx: DecodeContext, e: protobuf.Enum, name: string, pat
 function mismatch(ctx: DecodeContext, path: Path, what: string, value: unknown): undefined {
   err(ctx, path, "value", "schema-type", `expected ${what}, got ${describe(value)}`);
   return undefined;
-}
-
-/** Records an error issue. */
-export function err(
-  ctx: DecodeContext,
-  path: Path,
-  at: "key" | "value",
-  rule: string,
-  message: string,
-): void {
-  ctx.issues.push({ path, at, rule, severity: "error", message });
 }
 
 /** A Duration: "1.5s" (at most 9 fractional digits) or {seconds, nanos}; Envoy refuses negative ones. */

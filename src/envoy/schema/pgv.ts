@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import protobuf from "protobufjs";
-import type { DecodeContext, Decoded, DecodedMessage } from "./decode.js";
-import { err, fullName, isObject, parseDuration } from "./decode.js";
+import type { DecodeContext, Decoded, DecodedMessage } from "./decoded.js";
+import { err, fullName, isObject, parseDuration } from "./decoded.js";
 import type { Path } from "./issue.js";
 
 /**

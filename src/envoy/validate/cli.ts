@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
-import { loadServices } from "../generate/cli.js";
+import { loadServices } from "../proto-image/load.js";
 import { formatFinding, validateEnvoyConfig } from "./validate.js";
 
 const USAGE = `usage: grpc-web-oidc envoy validate [--no-files] [--proto-image FILE] FILE...

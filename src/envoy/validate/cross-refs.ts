@@ -2,14 +2,14 @@ import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import {
+  type ConfigQuery,
   connectionManagers,
   get,
   httpFilters,
   isMsg,
-  type LintContext,
   msgs,
-} from "../lint/model.js";
-import type { Decoded, DecodedMessage } from "../schema/decode.js";
+} from "../query/index.js";
+import type { Decoded, DecodedMessage } from "../schema/decoded.js";
 import { type Issue, type Path, pathOf } from "../schema/issue.js";
 
 /**
@@ -50,7 +50,7 @@ const issue = (node: object, field: string | undefined, rule: string, message: s
 });
 
 /** Names that must resolve: route and JWKS clusters, per-filter config keys, SDS needs a node. */
-export function crossReferences(ctx: LintContext): Issue[] {
+export function crossReferences(ctx: ConfigQuery): Issue[] {
   const out: Issue[] = [];
   const clusters = new Set<string>();
   for (const c of msgs(get(ctx.config, "static_resources", "clusters"))) {
@@ -297,7 +297,7 @@ export function crossReferences(ctx: LintContext): Issue[] {
 }
 
 /** Files the config names, resolved against `baseDir`. */
-export function fileRefs(ctx: LintContext, baseDir: string): FileRef[] {
+export function fileRefs(ctx: ConfigQuery, baseDir: string): FileRef[] {
   const refs: FileRef[] = [];
   const add = (node: DecodedMessage, field: string, sds: boolean) => {
     const p = node[field];

@@ -3,14 +3,15 @@ import { dirname, resolve } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
 import { LineCounter, parseDocument } from "yaml";
 import { type AccessPolicy, buildAccessPolicy } from "../../access/index.js";
-import type { LintContext } from "../lint/model.js";
 import { LINT_RULES } from "../lint/rules.js";
-import { type DecodedMessage, decodeMessage } from "../schema/decode.js";
+import type { ConfigQuery } from "../query/index.js";
+import { decodeMessage } from "../schema/decode.js";
+import type { DecodedMessage } from "../schema/decoded.js";
 import { type Issue, pathOf, type Severity } from "../schema/issue.js";
 import { envoyApi } from "../schema/protos.js";
+import { positionOf } from "../yaml/positions.js";
 import { crossReferences, fileRefs, missingFiles } from "./cross-refs.js";
 import { envoyYamlToJson } from "./envoy-yaml.js";
-import { positionOf } from "./positions.js";
 
 /** One problem in a config, with its source position. */
 export interface Finding {
@@ -211,7 +212,7 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
   );
   const extra: Finding[] = [];
   if (root) {
-    const ctx: LintContext = { config: root, all: (t) => byType.get(t) ?? [], policy: job.policy };
+    const ctx: ConfigQuery = { config: root, all: (t) => byType.get(t) ?? [], policy: job.policy };
     if (job.typeName === BOOTSTRAP) issues.push(...crossReferences(ctx));
     if (job.checkFiles) {
       const refs = fileRefs(ctx, job.baseDir);

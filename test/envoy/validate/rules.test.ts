@@ -5,17 +5,7 @@ import { describe, expect, it } from "vitest";
 import { formatFinding, LINT_RULES, validateEnvoyConfig } from "../../../src/envoy/index.js";
 import { CASES, FIXTURES, GOOD } from "./corpus.js";
 
-describe("the lint table", () => {
-  it("has unique, stable-looking ids and a one-line reason per rule", () => {
-    const ids = LINT_RULES.map((r) => r.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    for (const r of LINT_RULES) {
-      expect(r.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
-      expect(r.reason.length).toBeGreaterThan(20);
-      expect(r.reason).not.toContain("\n");
-    }
-  });
-
+describe("the lint rules", () => {
   it("has at least one corpus case per rule", () => {
     const covered = new Set(CASES.map((c) => c.rule));
     expect(LINT_RULES.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);

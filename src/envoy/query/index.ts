@@ -1,0 +1,20 @@
+/**
+ * Questions about a decoded Envoy config, shared by the lint (`../lint/`),
+ * the validator's cross-reference checks (`../validate/`) and the policy
+ * comparison. Reads decoded messages only; never parses YAML or protos.
+ */
+export { isLoopback } from "./address.js";
+export type { ConfigQuery } from "./config.js";
+export { connectionManagers, httpFilters, isGrpcWeb, routesOf } from "./http.js";
+export { jwtFilters, jwtRuleFor, requiresToken, ruleRequires } from "./jwt.js";
+export {
+  flattenPermissions,
+  isConditional,
+  permissionMatches,
+  routeMatchPath,
+  stringMatches,
+} from "./matchers.js";
+export { type PolicyPath, policyPaths, rbacAllows, rbacFilters } from "./rbac.js";
+export { clustersByName, hasSanMatch, hasTrustedCa, upstreamTls } from "./tls.js";
+export { FILTER_TYPES, T } from "./type-names.js";
+export { get, headerList, isMsg, msgs, typeOf } from "./values.js";

@@ -1,0 +1,38 @@
+import type { Decoded, DecodedMessage } from "../schema/decoded.js";
+
+/** Whether a decoded value is a message (not a scalar, not a list). */
+export function isMsg(v: unknown): v is DecodedMessage {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Nested field access on decoded messages: `get(hcm, "route_config", "virtual_hosts", 0)`. */
+export function get(v: Decoded | undefined, ...keys: (string | number)[]): Decoded | undefined {
+  let cur: Decoded | undefined = v;
+  for (const k of keys) {
+    if (typeof k === "number") cur = Array.isArray(cur) ? cur[k] : undefined;
+    else cur = isMsg(cur) ? cur[k] : undefined;
+    if (cur === undefined) return undefined;
+  }
+  return cur;
+}
+
+/** The messages of a repeated field (anything else: none). */
+export function msgs(v: Decoded | undefined): DecodedMessage[] {
+  return Array.isArray(v) ? v.filter(isMsg) : [];
+}
+
+/** The `@type` of an `Any`. */
+export function typeOf(v: Decoded | undefined): string | undefined {
+  const t = get(v, "@type");
+  return typeof t === "string" ? t : undefined;
+}
+
+/** A comma-separated header list (CORS `allow_headers`, `expose_headers`), lower-cased. */
+export function headerList(v: Decoded | undefined): string[] {
+  return typeof v === "string"
+    ? v
+        .split(",")
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean)
+    : [];
+}
