@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { README, renderLintTable, withLintTable } from "../../../scripts/lint-table.js";
 import { LINT_RULES } from "../../../src/envoy/index.js";
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("the lint rule table in envoy/README.md", () => {
   it("is current with LINT_RULES (run `npm run docs:lint` after adding or changing a rule)", () => {
@@ -17,7 +17,7 @@ describe("the lint rule table in envoy/README.md", () => {
     for (const r of LINT_RULES) {
       expect(table).toMatch(
         new RegExp(
-          `^\\| ${r.area} +\\| \`${r.id}\` +\\| ${r.severity} +\\| ${escape(r.reason)} +\\|$`,
+          `^\\| ${r.area} +\\| \`${r.id}\` +\\| ${r.severity} +\\| ${escapeRe(r.reason)} +\\|$`,
           "m",
         ),
       );
