@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,68 +8,36 @@ import { NotesService } from "../../../demo/gen/demo/v1/notes_pb.js";
 import { ensureDevPki } from "../../../demo/pki.js";
 import {
   envoyVersion,
-  findEnvoy,
   formatFinding,
   generateGateway,
   validateEnvoyConfig,
 } from "../../../src/envoy/index.js";
-import { repoRoot } from "../../helpers/buf.js";
+import { checkedInBundle, envoyBin, envoyValidate, stageBundle } from "./stage.js";
 
-const bin = findEnvoy(repoRoot);
+const bin = envoyBin;
 
-/** Runs `envoy --mode validate`; returns exit status and output. */
-function envoyValidate(config: string): { status: number; output: string } {
-  if (!bin) throw new Error("no envoy");
-  const r = spawnSync(
-    bin.path,
-    ["--mode", "validate", "-c", config, "-l", "warning", "--disable-hot-restart"],
-    {
-      encoding: "utf8",
-    },
-  );
-  return { status: r.status ?? 1, output: `${r.stdout}${r.stderr}` };
-}
-
-/** Copies the bundle into `dir`, mapping /etc/envoy to `dir`, with placeholder certificate files. */
-function stageBundle(dir: string, transform: (yaml: string) => string = (y) => y): string {
-  const map = (text: string) => text.replaceAll("/etc/envoy", dir);
-  mkdirSync(join(dir, "sds"), { recursive: true });
-  for (const f of readdirSync(join(repoRoot, "envoy", "sds"))) {
-    writeFileSync(
-      join(dir, "sds", f),
-      map(readFileSync(join(repoRoot, "envoy", "sds", f), "utf8")),
-    );
-  }
-  for (const [sub, files] of [
-    ["tls/server", ["tls.crt", "tls.key"]],
-    ["tls/upstream-client", ["tls.crt", "tls.key", "ca.crt"]],
-    ["tls/idp-ca", ["ca.crt"]],
-  ] as const) {
-    mkdirSync(join(dir, sub), { recursive: true });
-    for (const f of files) writeFileSync(join(dir, sub, f), "");
-  }
-  const config = join(dir, "envoy.yaml");
-  writeFileSync(
-    config,
-    transform(map(readFileSync(join(repoRoot, "envoy", "envoy.yaml"), "utf8"))),
-  );
-  return config;
+/** The checked-in bundle staged in a fresh directory, its envoy.yaml passed through `transform`. */
+function stageCheckedIn(transform: (yaml: string) => string = (y) => y): string {
+  const bundle = checkedInBundle();
+  return stageBundle(mkdtempSync(join(tmpdir(), "gwo-validate-")), {
+    ...bundle,
+    envoyYaml: transform(bundle.envoyYaml),
+  });
 }
 
 describe.skipIf(!bin)(
   bin ? `envoy --mode validate (Envoy ${envoyVersion(bin.path)})` : "skipped: no Envoy binary",
   () => {
     it("accepts envoy/envoy.yaml with no deprecation warning", () => {
-      const r = envoyValidate(stageBundle(mkdtempSync(join(tmpdir(), "gwo-validate-"))));
+      const r = envoyValidate(stageCheckedIn());
       expect(r.output).toContain("OK");
       expect(r.output).not.toMatch(/deprecated/i);
       expect(r.status).toBe(0);
     });
 
     it("rejects a broken variant (so the check above can fail)", () => {
-      const dir = mkdtempSync(join(tmpdir(), "gwo-validate-"));
       const r = envoyValidate(
-        stageBundle(dir, (y) => y.replace("codec_type: AUTO", "codec_type: AUTOMATIC")),
+        stageCheckedIn((y) => y.replace("codec_type: AUTO", "codec_type: AUTOMATIC")),
       );
       expect(r.status).not.toBe(0);
     });
