@@ -60,6 +60,12 @@ export interface StartEnvoyOptions {
   allowedOrigins: string[];
   /** Accepted audience. @default DEMO_API_AUDIENCE */
   audience?: string;
+  /**
+   * DPoP: the `DPoP` scheme and a proof per call, checked through ext_authz by the
+   * backend's verifier service; proofs name `https://localhost:<port>`.
+   * @default undefined (Bearer only)
+   */
+  dpop?: { allowBearer?: boolean };
   /** Where config, SDS files and certificates go. @default a new temp dir (removed on close) */
   workDir?: string;
   /** Receives Envoy's stdout/stderr lines (access log and warnings). @default dropped */
@@ -135,6 +141,7 @@ export function localGatewayModel(o: {
   backendPort: number;
   allowedOrigins: readonly string[];
   audience?: string;
+  dpop?: { allowBearer?: boolean };
 }): GatewayModel {
   const tls = join(o.workDir, "tls");
   return {
@@ -188,6 +195,13 @@ export function localGatewayModel(o: {
       circuitBreaker: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 },
     },
     rateLimit: o.rateLimit,
+    dpop: o.dpop
+      ? {
+          origin: `https://localhost:${o.port}`,
+          allowBearer: o.dpop.allowBearer === true,
+          timeoutSeconds: 1,
+        }
+      : undefined,
   };
 }
 

@@ -19,8 +19,10 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type AccessPolicy, buildAccessPolicy } from "../../src/access/index.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
+  Authorization,
   createAccessInterceptor,
   createAuthnInterceptor,
+  createDpopAuthzService,
   createDpopNonces,
   createHealthService,
   createJwtVerifier,
@@ -233,27 +235,43 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
     return r;
   };
 
-  // Listener 1: mTLS, gRPC only.
+  // Listener 1: mTLS, gRPC only. With DPoP it also serves the gateway's ext_authz
+  // verifier, outside the app's interceptors (Envoy's check carries no token of its own);
+  // only allowed peers (the gateway) reach either.
   const mtlsTls = reloader("mtls", {
     cert: o.pki.backend.cert,
     key: o.pki.backend.key,
     ca: o.pki.meshCa.cert,
   });
+  const grpcOnly = { grpc: true, grpcWeb: false, connect: false } as const;
+  const app = connectNodeAdapter({
+    ...common,
+    interceptors: interceptorsWith(mtlsDpop),
+    ...grpcOnly,
+    contextValues: createRequestContext({ peers }),
+  });
+  const authz = o.dpop
+    ? connectNodeAdapter({
+        routes: (router) =>
+          router.service(
+            Authorization,
+            createDpopAuthzService({
+              verifier: nonces ? { nonces } : {},
+              allowBearer: o.dpop?.allowBearer === true,
+              onDenied,
+            }),
+          ),
+        ...grpcOnly,
+        readMaxBytes: LIMITS.readMaxBytes,
+        shutdownSignal: shutdown.signal,
+        contextValues: createRequestContext({ peers }),
+      })
+    : undefined;
+  const mtlsHandler: NodeHandler = (req, res) =>
+    authz && req.url?.startsWith(`/${Authorization.typeName}/`) ? authz(req, res) : app(req, res);
   const mtls = createSecureServer(
     { ...http2Limits, ...MTLS_SERVER_OPTIONS, ALPNProtocols: ["h2"], ...mtlsTls.current() },
-    requireAllowedPeer(
-      limitHeaders(
-        connectNodeAdapter({
-          ...common,
-          interceptors: interceptorsWith(mtlsDpop),
-          grpc: true,
-          grpcWeb: false,
-          connect: false,
-          contextValues: createRequestContext({ peers }),
-        }),
-      ),
-      peers,
-    ),
+    requireAllowedPeer(limitHeaders(mtlsHandler), peers),
   );
   enforcePeerAllowList(mtls, { peers, onDenied });
   mtls.on("tlsClientError", (err: Error & { code?: string }, socket) => {

@@ -2,6 +2,9 @@
  * `grpc-web-oidc/server`: Connect-node building blocks for a secured gRPC backend.
  * Node only; never import this from browser code.
  */
+
+/** The ext_authz service descriptor, for `router.service(Authorization, createDpopAuthzService())`. */
+export { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 export {
   type AccessInterceptorOptions,
   createAccessInterceptor,
@@ -38,6 +41,11 @@ export {
   emitDenial,
   jsonLineDenialSink,
 } from "./denial-log.js";
+export {
+  createDpopAuthzService,
+  DPOP_ORIGIN_EXTENSION,
+  type DpopAuthzServiceOptions,
+} from "./dpop/authz-service.js";
 export { type ChallengeError, type ChallengeOptions, dpopChallenge } from "./dpop/challenge.js";
 export { type DpopChallengeError, type DpopErrorCode, DpopProofError } from "./dpop/errors.js";
 export { normalizeOrigin, normalizePath, parseHtu } from "./dpop/htu.js";

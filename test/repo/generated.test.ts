@@ -20,7 +20,9 @@ describe("committed generated code", () => {
     for (const f of ["buf.yaml", "buf.gen.yaml", "buf.gen.demo.yaml"]) {
       cpSync(join(repoRoot, f), join(work, f));
     }
-    cpSync(join(repoRoot, "proto"), join(work, "proto"), { recursive: true });
+    for (const dir of ["proto", "third_party"]) {
+      cpSync(join(repoRoot, dir), join(work, dir), { recursive: true });
+    }
     const buf = join(repoRoot, "node_modules/.bin/buf");
     const env = {
       ...process.env,

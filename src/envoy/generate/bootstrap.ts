@@ -5,6 +5,13 @@
  */
 import { posix } from "node:path";
 import { type AccessPolicy, HEALTH_PATHS, HEALTH_SERVICE } from "../../access/index.js";
+import {
+  DPOP_ALLOW_HEADERS,
+  DPOP_EXPOSE_HEADERS,
+  EXT_AUTHZ_FILTER,
+  extAuthzDisabled,
+  extAuthzVirtualHostConfig,
+} from "./dpop.js";
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_FILTER, httpFilters } from "./filters.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import type { GatewayModel, ProbeModel } from "./model.js";
@@ -155,7 +162,12 @@ function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
     },
     access_log: [accessLog()],
     route_config: routeConfig(model, policy),
-    http_filters: httpFilters({ model, policy, jwksCluster: JWKS_CLUSTER }),
+    http_filters: httpFilters({
+      model,
+      policy,
+      jwksCluster: JWKS_CLUSTER,
+      backendCluster: BACKEND_CLUSTER,
+    }),
   });
 }
 
@@ -212,18 +224,30 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
         name: "api",
         domains: [...model.listener.hostnames],
         routes: [
-          ...healthPaths.map((path) => ({ match: { path }, route: upstream })),
+          ...healthPaths.map((path) => ({
+            match: { path },
+            route: upstream,
+            // Public like jwt_authn's exemption: no token, so no proof.
+            ...(model.dpop
+              ? { typed_per_filter_config: { [EXT_AUTHZ_FILTER]: extAuthzDisabled() } }
+              : {}),
+          })),
           ...services.map((s) => ({ match: { prefix: `/${s}/` }, route: upstream })),
         ],
         typed_per_filter_config: {
+          ...(model.dpop ? { [EXT_AUTHZ_FILTER]: extAuthzVirtualHostConfig(model.dpop) } : {}),
           [CORS_FILTER]: typed("envoy.extensions.filters.http.cors.v3.CorsPolicy", {
             allow_origin_string_match: model.cors.allowedOrigins.map((exact) => ({ exact })),
             allow_methods: "POST, OPTIONS",
             allow_headers: [
               ...CORS_ALLOW_HEADERS,
               ...(model.cors.allowConnectProtocol ? ["connect-protocol-version"] : []),
+              ...(model.dpop ? DPOP_ALLOW_HEADERS : []),
             ].join(", "),
-            expose_headers: CORS_EXPOSE_HEADERS.join(", "),
+            expose_headers: [
+              ...CORS_EXPOSE_HEADERS,
+              ...(model.dpop ? DPOP_EXPOSE_HEADERS : []),
+            ].join(", "),
             max_age: String(model.cors.maxAgeSeconds),
             allow_credentials: false,
             forward_not_matching_preflights: false,

@@ -5,6 +5,7 @@
  * decides order.
  */
 import type { AccessPolicy } from "../../access/index.js";
+import { EXT_AUTHZ_FILTER, extAuthzConfig, tokenLocations } from "./dpop.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import type { GatewayModel } from "./model.js";
 import { JWT_FILTER, JWT_PAYLOAD_KEY, rbacFilterConfig } from "./rbac.js";
@@ -15,6 +16,8 @@ export interface FilterContext {
   readonly policy: AccessPolicy;
   /** Name of the cluster that serves the JWKS. */
   readonly jwksCluster: string;
+  /** Name of the upstream (backend) cluster, which also serves the DPoP verifier. */
+  readonly backendCluster: string;
 }
 
 /** One row of the filter-order table. */
@@ -76,6 +79,17 @@ export const HTTP_FILTERS: readonly FilterSpec[] = [
     config: jwtAuthnConfig,
   },
   {
+    name: EXT_AUTHZ_FILTER,
+    why:
+      "right after jwt_authn (only with dpop): checks the DPoP proof of every authenticated call with the backend " +
+      "kit's verifier before authorization and before the backend; reads jwt_authn's payload (cnf.jkt); fails closed",
+    enabled: (ctx) => ctx.model.dpop !== undefined,
+    config: (ctx) => {
+      if (!ctx.model.dpop) throw new Error("ext_authz enabled without dpop");
+      return extAuthzConfig(ctx.model.dpop, ctx.backendCluster);
+    },
+  },
+  {
     name: "envoy.filters.http.rbac",
     why: "per-method authorization from the proto options, on the claims jwt_authn just verified; default deny",
     enabled: always,
@@ -121,8 +135,8 @@ function jwtAuthnConfig(ctx: FilterContext): JsonObject {
         issuer: jwt.issuer,
         audiences: [...jwt.audiences],
         // Only the Authorization header: setting from_headers also turns off the
-        // default `access_token` query parameter.
-        from_headers: [{ name: "authorization", value_prefix: "Bearer " }],
+        // default `access_token` query parameter. With DPoP, the `DPoP` scheme.
+        from_headers: tokenLocations(ctx.model.dpop),
         require_expiration: true,
         clock_skew_seconds: jwt.clockSkewSeconds,
         remote_jwks: {

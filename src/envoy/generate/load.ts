@@ -16,7 +16,13 @@ import {
 } from "yaml";
 import { isLoopback } from "../query/address.js";
 import { positionOf } from "../yaml/positions.js";
-import type { CertificateFiles, GatewayModel, LimitsModel, RateLimitModel } from "./model.js";
+import type {
+  CertificateFiles,
+  DpopModel,
+  GatewayModel,
+  LimitsModel,
+  RateLimitModel,
+} from "./model.js";
 
 /** A bad `gateway.yaml`: where, which field, and why. */
 export class GatewayConfigError extends Error {
@@ -94,6 +100,7 @@ class Reader {
         "sds",
         "limits",
         "rateLimit",
+        "dpop",
       ],
     );
     const name = this.str(["name"], {
@@ -197,6 +204,24 @@ class Reader {
       sds,
       limits: this.limits(),
       rateLimit: this.rateLimit(),
+      dpop: this.dpop(),
+    };
+  }
+
+  dpop(): DpopModel | undefined {
+    if (!this.has(["dpop"])) return undefined;
+    this.object(["dpop"], ["origin", "allowBearer", "timeout"], true);
+    const origin = this.str(["dpop", "origin"]);
+    const why = originProblem(origin);
+    if (why)
+      this.fail(
+        ["dpop", "origin"],
+        `${why}; the public origin clients call (the htu of their proofs)`,
+      );
+    return {
+      origin,
+      allowBearer: this.bool(["dpop", "allowBearer"], false),
+      timeoutSeconds: this.duration(["dpop", "timeout"], 1, 0.01, 30),
     };
   }
 

@@ -143,6 +143,25 @@ export interface RateLimitModel {
   readonly fillIntervalSeconds: number;
 }
 
+/**
+ * DPoP (RFC 9449): access tokens bound to a browser key, a proof per call. jwt_authn
+ * accepts the `DPoP` scheme and an ext_authz filter right after it sends every
+ * authenticated call to the verifier service of the backend kit (on the upstream, over
+ * its mTLS connection) before the request goes on.
+ */
+export interface DpopModel {
+  /**
+   * The public origin browsers call (`scheme://host[:port]`): every proof's `htu` must be
+   * this origin + the method path. Sent to the verifier from configuration, never taken
+   * from request headers. @example "https://api.notes.example.com"
+   */
+  readonly origin: string;
+  /** Also accept unbound Bearer tokens (bound ones are refused as Bearer anyway). @default false */
+  readonly allowBearer: boolean;
+  /** Longest the verifier may take before the call fails UNAVAILABLE, seconds. @default 1 */
+  readonly timeoutSeconds: number;
+}
+
 /** The whole gateway. */
 export interface GatewayModel {
   /** Node id and stat prefix. @default "grpc-web-oidc-gateway" */
@@ -158,4 +177,6 @@ export interface GatewayModel {
   readonly limits: LimitsModel;
   /** Undefined: no rate limit filter. */
   readonly rateLimit: RateLimitModel | undefined;
+  /** Undefined: Bearer tokens only, no DPoP. */
+  readonly dpop?: DpopModel | undefined;
 }
