@@ -3,6 +3,9 @@ import { corsAllowAuthorization } from "./cors/cors-allow-authorization.js";
 import { corsDeprecatedField } from "./cors/cors-deprecated-field.js";
 import { corsExposeHeaders } from "./cors/cors-expose-headers.js";
 import { corsOriginWildcard } from "./cors/cors-origin-wildcard.js";
+import { dpopCorsHeaders } from "./dpop/dpop-cors-headers.js";
+import { dpopWithoutProofCheck } from "./dpop/dpop-without-proof-check.js";
+import { extAuthzFailOpen } from "./dpop/ext-authz-fail-open.js";
 import { adminNonLoopback } from "./http/admin-non-loopback.js";
 import { edgeRemoteAddressOff } from "./http/edge-remote-address-off.js";
 import { pathNormalizationOff } from "./http/path-normalization-off.js";
@@ -43,6 +46,8 @@ export const LINT_RULES: readonly LintRule[] = [
   corsAfterAuth,
   jwtNoCatchAll,
   jwtAllowMissing,
+  dpopWithoutProofCheck,
+  extAuthzFailOpen,
   rbacNoRules,
   rbacAllowAll,
   rbacPathHeader,
@@ -54,6 +59,7 @@ export const LINT_RULES: readonly LintRule[] = [
   corsExposeHeaders,
   corsAllowAuthorization,
   corsDeprecatedField,
+  dpopCorsHeaders,
   ratelimitNotEnforced,
   pathNormalizationOff,
   underscoreHeadersAllowed,

@@ -17,6 +17,7 @@ export const T = {
   virtualHost: "envoy.config.route.v3.VirtualHost",
   route: "envoy.config.route.v3.Route",
   permission: "envoy.config.rbac.v3.Permission",
+  extAuthz: "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
 } as const;
 
 /** HTTP filters by the `@type` of their config (names are free text; types are not). */
@@ -26,4 +27,5 @@ export const FILTER_TYPES = {
   rbac: `type.googleapis.com/${T.rbac}`,
   grpcWeb: "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb",
   router: "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+  extAuthz: `type.googleapis.com/${T.extAuthz}`,
 } as const;

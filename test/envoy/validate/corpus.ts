@@ -49,6 +49,22 @@ const UTLS: P = [...BACKEND, "transport_socket", "typed_config"];
 const IDP: P = ["static_resources", "clusters", 1];
 const IDP_TLS: P = [...IDP, "transport_socket", "typed_config"];
 
+/** An ext_authz filter calling the fixture's backend cluster. */
+const EXT_AUTHZ = (failOpen: boolean) => ({
+  name: "envoy.filters.http.ext_authz",
+  typed_config: {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
+    grpc_service: { envoy_grpc: { cluster_name: "backend" }, timeout: "1s" },
+    transport_api_version: "V3",
+    failure_mode_allow: failOpen,
+  },
+});
+/** Inserts an HTTP filter at `index` of the fixture's chain. */
+const insertFilter =
+  (index: number, filter: object) =>
+  (doc: Document): void => {
+    (doc.getIn(F) as { items: unknown[] }).items.splice(index, 0, doc.createNode(filter));
+  };
 const set =
   (path: P, value: unknown) =>
   (doc: Document): void => {
@@ -937,6 +953,31 @@ export const CASES: readonly CorpusCase[] = [
     rule: "cors-expose-headers",
     mutate: set([...CORS, "expose_headers"], "grpc-status, grpc-message"),
     find: "expose_headers",
+  },
+  {
+    name: "lint-dpop-without-proof-check",
+    kind: "lint",
+    rule: "dpop-without-proof-check",
+    mutate: set([...PROVIDER, "from_headers"], [{ name: "authorization", value_prefix: "DPoP " }]),
+    find: "value_prefix",
+    after: "from_headers",
+  },
+  {
+    name: "lint-ext-authz-fail-open",
+    kind: "lint",
+    rule: "ext-authz-fail-open",
+    mutate: insertFilter(3, EXT_AUTHZ(true)),
+    find: "failure_mode_allow",
+  },
+  {
+    name: "lint-dpop-cors-headers",
+    kind: "lint",
+    rule: "dpop-cors-headers",
+    mutate: (d) => {
+      set([...PROVIDER, "from_headers"], [{ name: "authorization", value_prefix: "DPoP " }])(d);
+      insertFilter(3, EXT_AUTHZ(false))(d);
+    },
+    find: "allow_headers",
   },
   {
     name: "lint-cors-allow-authorization",
