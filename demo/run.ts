@@ -7,7 +7,7 @@
  *
  * Env: GWO_WEB_PORT, GWO_GRPC_WEB_PORT, GWO_BACKEND_PORT, GWO_IDP_PORT,
  * GWO_ENVOY_PORT, GWO_TOKEN_TTL, GWO_RENEW_WINDOW, GWO_CERT_DIR,
- * GWO_ENVOY (auto | on | off), GWO_WEB_MODE (static | dev).
+ * GWO_ENVOY (auto | on | off), GWO_WEB_MODE (static | dev), GWO_DPOP (on | off).
  */
 import { relative } from "node:path";
 import { IdpConfigError } from "./idp/server.js";
@@ -40,6 +40,23 @@ function portsFromEnv(env: NodeJS.ProcessEnv): StackPorts {
     ports[key] = n;
   }
   return ports;
+}
+
+/** GWO_DPOP: on | off (default off until DPoP is proven in more deployments). */
+function dpopMode(raw: string | undefined): boolean {
+  switch ((raw ?? "off").toLowerCase()) {
+    case "on":
+    case "1":
+    case "true":
+      return true;
+    case "off":
+    case "0":
+    case "false":
+    case "":
+      return false;
+    default:
+      throw new UsageError(`GWO_DPOP=${raw}: use on or off`);
+  }
 }
 
 function envoyMode(raw: string | undefined): boolean | "auto" {
@@ -106,6 +123,9 @@ function banner(stack: Stack): string {
     "",
     `API calls take the ${path}`,
     `Access tokens live ${stack.idp.accessTokenTtl}s (GWO_TOKEN_TTL).`,
+    stack.dpop
+      ? "DPoP is on (GWO_DPOP=on): tokens are bound to a key the page cannot export; every call carries a proof, checked before the backend runs."
+      : "DPoP is off (GWO_DPOP=on turns it on).",
     `Dev users (login / password): ${DEV_USERS.map((u) => `${u.login} / ${u.password}`).join(", ")}`,
     "",
     ...trustInstructions(stack.pki.ca.cert),
@@ -121,11 +141,13 @@ async function main(): Promise<number> {
   let envoy: boolean | "auto";
   let tokenTtl: number | undefined;
   let renewWindow: number | undefined;
+  let dpop: boolean;
   try {
     ports = portsFromEnv(process.env);
     envoy = envoyMode(process.env.GWO_ENVOY);
     tokenTtl = optionalNumber("GWO_TOKEN_TTL");
     renewWindow = optionalNumber("GWO_RENEW_WINDOW");
+    dpop = dpopMode(process.env.GWO_DPOP);
   } catch (err) {
     console.error(`demo: ${(err as Error).message}`);
     return 2;
@@ -142,6 +164,7 @@ async function main(): Promise<number> {
       webMode,
       ...(tokenTtl !== undefined ? { tokenTtl } : {}),
       ...(renewWindow !== undefined ? { renewWindow } : {}),
+      dpop,
     });
   } catch (err) {
     if (err instanceof PortInUseError) {

@@ -94,6 +94,13 @@ export interface StackOptions {
   readonly backendLog?: (record: object) => void;
   /** Receives the IdP's error records. @default stderr */
   readonly idpLog?: (record: IdpLogRecord) => void;
+  /**
+   * DPoP (RFC 9449) end to end: the IdP binds the SPA's tokens to its key, the web app
+   * sends a proof per call, Envoy checks it through the backend's verifier (ext_authz),
+   * and the backend checks it again. `GWO_DPOP=on npm run demo`.
+   * @default false
+   */
+  readonly dpop?: boolean;
 }
 
 export interface Stack {
@@ -109,6 +116,8 @@ export interface Stack {
   /** What the browser calls: Envoy's URL when it runs, else the backend's gRPC-Web listener. */
   readonly apiUrl: string;
   readonly path: "envoy" | "direct";
+  /** Whether tokens are DPoP-bound with a proof per call. */
+  readonly dpop: boolean;
   /** Why the stack took the direct path, when it did. */
   readonly directReason?: string;
   /** Stops everything in reverse start order; idempotent. */
@@ -171,6 +180,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         ...(o.tokenTtl !== undefined ? { accessTokenTtl: o.tokenTtl } : {}),
         ...(o.renewWindow !== undefined ? { renewWindow: o.renewWindow } : {}),
         ...(o.idpLog ? { log: o.idpLog } : {}),
+        ...(o.dpop ? { dpop: true } : {}),
       }),
     );
     stops.push(() => idp.close());
@@ -186,6 +196,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         host,
         allowedOrigins: [webOrigin],
         ...(o.backendLog ? { log: o.backendLog } : {}),
+        ...(o.dpop ? { dpop: {} } : {}),
       }),
     );
     stops.push(() => backend.close());
@@ -205,6 +216,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
             audience: API_AUDIENCE,
             allowedOrigins: [webOrigin],
             ...(o.envoyLog ? { log: o.envoyLog } : {}),
+            ...(o.dpop ? { dpop: {} } : {}),
           }),
         );
       } catch (err) {
@@ -215,6 +227,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       if (envoy) {
         const e = envoy;
         stops.push(() => e.close());
+        // Proofs through the gateway name its origin; the backend checks them again.
+        backend.setGatewayOrigin(e.url);
       }
     }
 
@@ -226,6 +240,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       redirectUri,
       path,
       tokenTtl: idp.accessTokenTtl,
+      ...(o.dpop ? { dpop: true } : {}),
       ...(o.renewWindow !== undefined ? { refreshLeewaySeconds: o.renewWindow } : {}),
     });
 
@@ -239,6 +254,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       redirectUri,
       apiUrl,
       path,
+      dpop: o.dpop === true,
       ...(directReason && !envoy ? { directReason } : {}),
       close,
     };

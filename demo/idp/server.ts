@@ -62,6 +62,14 @@ export interface IdpOptions {
   /** Allowed post-logout redirect URIs. @default each redirect URI's origin + "/" */
   readonly postLogoutRedirectUris?: readonly string[];
   /**
+   * DPoP (RFC 9449): the SPA client must prove a key on every token request
+   * (`dpop_bound_access_tokens`); its refresh tokens are bound to that key and its JWT
+   * access tokens carry `cnf.jkt`. Without it, a client that sends a proof anyway still
+   * gets bound tokens (oidc-provider's `features.dPoP` is on either way).
+   * @default false
+   */
+  readonly dpop?: boolean;
+  /**
    * Receives server errors and refresh-token reuse warnings (never tokens).
    * @default writes each record to stderr as one line
    */
@@ -255,6 +263,7 @@ function configuration(c: {
         redirect_uris: [...c.o.redirectUris],
         post_logout_redirect_uris: [...c.postLogout],
         id_token_signed_response_alg: "ES256",
+        ...(c.o.dpop ? { dpop_bound_access_tokens: true } : {}),
       },
     ],
     // Sync boolean (the library's contract): only the SPA's own origins.
@@ -285,6 +294,9 @@ function configuration(c: {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
+      // Proofs at the token endpoint bind a public client's refresh token to its key and
+      // put `cnf.jkt` in JWT access tokens; replayed proofs are refused.
+      dPoP: { enabled: true, allowReplay: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {

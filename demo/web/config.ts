@@ -42,6 +42,11 @@ export interface WebAppConfig {
   refreshLeewaySeconds?: number;
   /** Which path API calls take, shown in the header. @default unset (no badge) @example "envoy" */
   path?: "direct" | "envoy";
+  /**
+   * DPoP: tokens bound to a non-extractable key in IndexedDB, a proof per call (the SDK's
+   * `dpop` options). @default false
+   */
+  dpop?: boolean;
 }
 
 export const DEFAULT_CLIENT_ID = DEMO_CLIENT_ID;

@@ -116,6 +116,8 @@ export interface SignInOptions {
   readonly pkce?: "S256" | "plain" | "none";
   /** Sent as `Origin` on the token request. @default the redirect URI's origin */
   readonly origin?: string;
+  /** Makes a DPoP proof for a token request to `htu` (RFC 9449 §5). @default no proof */
+  readonly dpop?: (htu: string) => Promise<string>;
 }
 
 export interface AuthorizeResult {
@@ -202,7 +204,10 @@ export async function exchangeCode(
       client_id: o.clientId ?? DEMO_CLIENT_ID,
       code_verifier: codeVerifier,
     },
-    { origin: o.origin ?? new URL(o.redirectUri).origin },
+    {
+      origin: o.origin ?? new URL(o.redirectUri).origin,
+      ...(o.dpop ? { dpop: await o.dpop(`${o.issuer}/token`) } : {}),
+    },
   );
 }
 
@@ -233,10 +238,15 @@ export async function refreshTokens(
   issuer: string,
   refreshToken: string,
   clientId: string = DEMO_CLIENT_ID,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: TokenResponse & Partial<OidcErrorBody> }> {
-  return http.postForm<TokenResponse & Partial<OidcErrorBody>>(`${issuer}/token`, {
-    grant_type: "refresh_token",
-    refresh_token: refreshToken,
-    client_id: clientId,
-  });
+  return http.postForm<TokenResponse & Partial<OidcErrorBody>>(
+    `${issuer}/token`,
+    {
+      grant_type: "refresh_token",
+      refresh_token: refreshToken,
+      client_id: clientId,
+    },
+    headers,
+  );
 }

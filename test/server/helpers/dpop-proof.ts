@@ -85,6 +85,16 @@ const SIGN_PARAMS: Record<string, AlgorithmIdentifier | EcdsaParams | RsaPssPara
   EdDSA: { name: "Ed25519" },
 };
 
+/** A proof for a token request (RFC 9449 §5): no access token, so no `ath`. */
+export function tokenRequestProof(key: ProofKey, htu: string, nonce?: string): Promise<string> {
+  return makeProof(key, {
+    htu,
+    token: "",
+    claims: { ath: undefined },
+    ...(nonce !== undefined ? { nonce } : {}),
+  });
+}
+
 /** A compact JWS from raw parts (for `alg: none`, HMAC and garbage). */
 export function rawProof(header: object, claims: object, signature: string): string {
   return `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(claims))}.${signature}`;
