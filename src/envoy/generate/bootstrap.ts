@@ -12,8 +12,15 @@ import {
   extAuthzDisabled,
   extAuthzVirtualHostConfig,
 } from "./dpop.js";
-import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_FILTER, httpFilters } from "./filters.js";
+import {
+  CORS_ALLOW_HEADERS,
+  CORS_EXPOSE_HEADERS,
+  CORS_FILTER,
+  GRPC_STATUS_METADATA,
+  httpFilters,
+} from "./filters.js";
 import { type JsonObject, seconds, typed } from "./json.js";
+import { grpcLocalReplyConfig } from "./local-replies.js";
 import type { GatewayModel, ProbeModel } from "./model.js";
 
 /** Cluster names in the generated config. */
@@ -161,6 +168,7 @@ function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
       initial_connection_window_size: 1048576,
     },
     access_log: [accessLog()],
+    local_reply_config: grpcLocalReplyConfig(),
     route_config: routeConfig(model, policy),
     http_filters: httpFilters({
       model,
@@ -183,7 +191,18 @@ function accessLog(): JsonObject {
           path: "%REQ_WITHOUT_QUERY(:PATH)%",
           protocol: "%PROTOCOL%",
           status: "%RESPONSE_CODE%",
-          grpc_status: "%GRPC_STATUS%",
+          // The status the client reads, as a number: the backend's (headers or trailers, kept
+          // by the Lua filter) or else the gateway's own reply. Plain %GRPC_STATUS% would read
+          // "Unknown" for every successful gRPC-Web call: grpc_web empties the trailers map.
+          grpc_status: `%COALESCE(${JSON.stringify({
+            operators: [
+              {
+                command: "DYNAMIC_METADATA",
+                param: `${GRPC_STATUS_METADATA.namespace}:${GRPC_STATUS_METADATA.key}`,
+              },
+              "GRPC_STATUS_NUMBER",
+            ],
+          })})%`,
           flags: "%RESPONSE_FLAGS%",
           details: "%RESPONSE_CODE_DETAILS%",
           duration_ms: "%DURATION%",

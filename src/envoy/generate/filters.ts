@@ -50,6 +50,27 @@ export const CORS_EXPOSE_HEADERS = [
   "grpc-status-details-bin",
 ] as const;
 
+/** The filter that records the backend's grpc-status for the access log. */
+export const GRPC_STATUS_FILTER = "envoy.filters.http.lua";
+/** Dynamic metadata namespace and key the access log reads the gRPC status from. */
+export const GRPC_STATUS_METADATA = { namespace: "grpc_web_oidc", key: "grpc_status" } as const;
+
+// Trailers-only replies (backend errors) carry grpc-status in the headers, where
+// %GRPC_STATUS% finds it; otherwise it is in the trailers, after the body.
+const GRPC_STATUS_LUA = `function envoy_on_response(handle)
+  local status = handle:headers():get("grpc-status")
+  if status == nil then
+    for _ in handle:bodyChunks() do end
+    local trailers = handle:trailers()
+    if trailers ~= nil then status = trailers:get("grpc-status") end
+  end
+  local code = status and tonumber(status)
+  if code ~= nil then
+    handle:streamInfo():dynamicMetadata():set("${GRPC_STATUS_METADATA.namespace}", "${GRPC_STATUS_METADATA.key}", code)
+  end
+end
+`;
+
 const always = () => true;
 
 /** The chain, in order. */
@@ -65,10 +86,12 @@ export const HTTP_FILTERS: readonly FilterSpec[] = [
   {
     name: "envoy.filters.http.grpc_web",
     why:
-      "second: translates gRPC-Web to gRPC before any filter can answer locally, so jwt_authn, rbac and rate-limit " +
-      "denials leave as gRPC-Web status (grpc-status 16, 7, 14 in the headers, readable by every gRPC-Web client) " +
-      "instead of a text/plain 401/403; the auth filters only read headers and the path, which translation keeps. " +
-      "(Envoy Gateway puts it next to the router, where local replies of earlier filters never pass its encoder.)",
+      "second: translates gRPC-Web to gRPC before any filter can answer locally, so the jwt_authn, rbac and " +
+      "rate-limit denials pass its encoder and get the gRPC-Web content type (text or binary, as the caller asked); " +
+      "the connection manager's local_reply_config (local-replies.ts) has already made them HTTP 200 trailers-only " +
+      "replies with grpc-status and grpc-message, which every gRPC-Web client reads alike. The auth filters only read " +
+      "headers and the path, which translation keeps. (Envoy Gateway puts it next to the router, where local replies " +
+      "of earlier filters never pass its encoder.)",
     enabled: always,
     config: () => typed("envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"),
   },
@@ -107,6 +130,18 @@ export const HTTP_FILTERS: readonly FilterSpec[] = [
       "filter_enabled and filter_enforced both at 100% (either alone is a no-op)",
     enabled: (ctx) => ctx.model.rateLimit !== undefined,
     config: localRateLimitConfig,
+  },
+  {
+    name: GRPC_STATUS_FILTER,
+    why:
+      "just before the router, so it sees the backend's trailers before grpc_web folds them into the body " +
+      "(where the access log's %GRPC_STATUS% no longer finds them): copies grpc-status into dynamic metadata " +
+      "for the access log; passes the body through without buffering it",
+    enabled: always,
+    config: () =>
+      typed("envoy.extensions.filters.http.lua.v3.Lua", {
+        default_source_code: { inline_string: GRPC_STATUS_LUA },
+      }),
   },
   {
     name: "envoy.filters.http.router",

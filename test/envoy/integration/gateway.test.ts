@@ -6,26 +6,18 @@
  */
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  DEMO_API_AUDIENCE,
-  type RunningEnvoy,
-  type StartEnvoyOptions,
-  startEnvoy,
-} from "../../../demo/envoy.js";
+import { type RunningEnvoy, startEnvoy } from "../../../demo/envoy.js";
 import { NotesService } from "../../../demo/gen/demo/v1/notes_pb.js";
 import { startIdp } from "../../../demo/idp/server.js";
 import { type DevPki, ensureDevPki, GATEWAY_SPIFFE, issueCert } from "../../../demo/pki.js";
-import { type Backend, type BackendOptions, startBackend } from "../../../demo/server/server.js";
+import { type Backend, startBackend } from "../../../demo/server/server.js";
 import { findEnvoy } from "../../../src/envoy/index.js";
 import {
   Health,
@@ -33,59 +25,11 @@ import {
 } from "../../../src/gen/grpc/health/v1/health_pb.js";
 import { createOidcTransport, StaticTokenSource } from "../../../src/web/index.js";
 import { repoRoot } from "../../helpers/buf.js";
+import { logged, ORIGIN, type Signer, startGateway } from "../../helpers/gateway-stack.js";
 import { signIn } from "../../helpers/oidc-flow.js";
 
 const bin = findEnvoy(repoRoot);
-const ORIGIN = "https://localhost:5173";
 const STRANGER = "https://evil.example";
-
-/** An OIDC-shaped token signer: HTTPS JWKS on loopback, tokens with any claims. */
-async function startSigner(pki: DevPki) {
-  const { privateKey, publicKey } = await generateKeyPair("ES256");
-  const forger = await generateKeyPair("ES256");
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: "test-1", alg: "ES256", use: "sig" };
-  let issuer = "";
-  const server: Server = createServer(
-    { cert: readFileSync(pki.localhost.cert), key: readFileSync(pki.localhost.key) },
-    (req, res) => {
-      const body =
-        req.url === "/jwks"
-          ? { keys: [jwk] }
-          : req.url === "/.well-known/openid-configuration"
-            ? { issuer, jwks_uri: `${issuer}/jwks` }
-            : undefined;
-      res
-        .writeHead(body ? 200 : 404, { "content-type": "application/json" })
-        .end(JSON.stringify(body ?? {}));
-    },
-  );
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  issuer = `https://localhost:${(server.address() as AddressInfo).port}`;
-  const mint = (o: {
-    scope?: string;
-    roles?: string[];
-    expiresIn?: number;
-    aud?: string;
-    forged?: boolean;
-  }) => {
-    const now = Math.floor(Date.now() / 1000);
-    const exp = now + (o.expiresIn ?? 300);
-    return new SignJWT({ scope: o.scope ?? "", roles: o.roles ?? [] })
-      .setProtectedHeader({ alg: "ES256", kid: "test-1", typ: "at+jwt" })
-      .setIssuer(issuer)
-      .setAudience(o.aud ?? DEMO_API_AUDIENCE)
-      .setSubject("user-1")
-      .setIssuedAt(Math.min(now, exp - 60))
-      .setExpirationTime(exp)
-      .sign(o.forged ? forger.privateKey : privateKey);
-  };
-  return {
-    issuer,
-    jwksUri: `${issuer}/jwks`,
-    mint,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 /** The SHA-256 fingerprint of the certificate a fresh TLS connection is served, and the ALPN chosen. */
 function handshake(
@@ -111,18 +55,6 @@ function handshake(
 
 function fingerprintOf(certPath: string): string {
   return new X509Certificate(readFileSync(certPath)).fingerprint256;
-}
-
-/** Whether a matching Envoy log line shows up within 5 s (access logs are flushed every 200 ms). */
-async function logged(
-  lines: readonly string[],
-  match: (line: string) => boolean,
-): Promise<boolean> {
-  for (let i = 0; i < 50; i++) {
-    if (lines.some(match)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 async function probe(agent: Agent, envoy: RunningEnvoy, path: string): Promise<number> {
@@ -165,53 +97,10 @@ function notesClient(envoy: RunningEnvoy, token: string, fetch: typeof globalThi
   );
 }
 
-/** The test signer, a backend that trusts it, and Envoy in front of the backend. */
-async function startGateway(
-  pki: DevPki,
-  extra: {
-    backend?: Pick<BackendOptions, "allowedPeers">;
-    envoy?: Pick<StartEnvoyOptions, "probePort" | "rateLimit" | "log">;
-  } = {},
-) {
-  const signer = await startSigner(pki);
-  const backend = await startBackend({
-    pki,
-    issuer: signer.issuer,
-    jwksUri: signer.jwksUri,
-    allowedOrigins: [ORIGIN],
-    ...extra.backend,
-  });
-  let envoy: RunningEnvoy;
-  try {
-    envoy = await startEnvoy({
-      pki,
-      idpIssuer: signer.issuer,
-      jwksUri: signer.jwksUri,
-      backendPort: backend.mtlsPort,
-      allowedOrigins: [ORIGIN],
-      ...extra.envoy,
-    });
-  } catch (err) {
-    await backend.close();
-    await signer.close();
-    throw err;
-  }
-  return {
-    signer,
-    backend,
-    envoy,
-    async close() {
-      await envoy.close();
-      await backend.close();
-      await signer.close();
-    },
-  };
-}
-
 describe.skipIf(!bin)(bin ? "Envoy gateway, end to end" : "skipped: no Envoy binary", () => {
   let pki: DevPki;
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
-  let signer: Awaited<ReturnType<typeof startSigner>>;
+  let signer: Signer;
   let backend: Backend;
   let envoy: RunningEnvoy;
   let agent: Agent;
@@ -523,7 +412,7 @@ describe.skipIf(!bin)(
       }
     });
 
-    it("enforces the local rate limit: calls beyond the bucket get UNAVAILABLE (HTTP 429) at the gateway", async () => {
+    it("enforces the local rate limit: calls beyond the bucket get RESOURCE_EXHAUSTED at the gateway", async () => {
       const { signer, envoy, close } = await startGateway(pki, {
         envoy: { rateLimit: { maxTokens: 3, tokensPerFill: 3, fillIntervalSeconds: 3600 } },
       });
@@ -532,7 +421,7 @@ describe.skipIf(!bin)(
         const codes: (Code | "ok")[] = [];
         for (let i = 0; i < 5; i++) codes.push(await codeOf(client.listNotes({})));
         expect(codes.slice(0, 3)).toEqual(["ok", "ok", "ok"]);
-        expect(codes.slice(3)).toEqual([Code.Unavailable, Code.Unavailable]);
+        expect(codes.slice(3)).toEqual([Code.ResourceExhausted, Code.ResourceExhausted]);
       } finally {
         await close();
       }

@@ -1,0 +1,67 @@
+/**
+ * The refusals every gRPC-Web client must read alike, with the code and message each
+ * one must read. One table for the Node suites and the Chromium suites.
+ */
+import { Code } from "@connectrpc/connect";
+import { PERMISSION_DENIED_MESSAGE } from "../../src/server/access-interceptor.js";
+import { UNAUTHENTICATED_MESSAGE } from "../../src/server/authn-interceptor.js";
+
+/** Mints tokens (the test signer of gateway-stack.ts). */
+export interface TokenMinter {
+  mint(o: { scope?: string; roles?: string[]; forged?: boolean }): Promise<string>;
+}
+
+export interface RefusalCase {
+  readonly name: "missing token" | "bad token" | "RBAC denial" | "rate limit" | "unknown method";
+  /** Method path called. */
+  readonly path: string;
+  /** The bearer token to send (undefined: none). */
+  readonly token: (signer: TokenMinter) => Promise<string | undefined>;
+  readonly code: Code;
+  readonly message: string;
+}
+
+const LIST = "/demo.v1.NotesService/ListNotes";
+
+/**
+ * At the gateway. An unknown method is PERMISSION_DENIED there: RBAC denies every path the
+ * policy does not name (default deny), before any route; the rate limit is
+ * RESOURCE_EXHAUSTED (see src/envoy/generate/local-replies.ts for why not UNAVAILABLE).
+ */
+export const GATEWAY_REFUSALS: readonly RefusalCase[] = [
+  {
+    name: "missing token",
+    path: LIST,
+    token: async () => undefined,
+    code: Code.Unauthenticated,
+    message: UNAUTHENTICATED_MESSAGE,
+  },
+  {
+    name: "bad token",
+    path: LIST,
+    token: (s) => s.mint({ scope: "notes.read", forged: true }),
+    code: Code.Unauthenticated,
+    message: UNAUTHENTICATED_MESSAGE,
+  },
+  {
+    name: "RBAC denial",
+    path: "/demo.v1.NotesService/PurgeNotes",
+    token: (s) => s.mint({ scope: "notes.read" }),
+    code: Code.PermissionDenied,
+    message: PERMISSION_DENIED_MESSAGE,
+  },
+  {
+    name: "rate limit",
+    path: LIST,
+    token: (s) => s.mint({ scope: "notes.read" }),
+    code: Code.ResourceExhausted,
+    message: "rate limit exceeded",
+  },
+  {
+    name: "unknown method",
+    path: "/demo.v1.NotesService/DropTables",
+    token: (s) => s.mint({ scope: "notes.read notes.write", roles: ["admin"] }),
+    code: Code.PermissionDenied,
+    message: PERMISSION_DENIED_MESSAGE,
+  },
+];
