@@ -4,8 +4,9 @@
  * 1. mTLS (production path, what Envoy talks to): gRPC over HTTP/2 only, TLS 1.2+,
  *    ALPN h2, client certificate required and verified against the mesh CA, and its
  *    identity (URI SAN, DNS SAN, else CN) on `allowedPeers`.
- * 2. gRPC-Web dev listener (DEVELOPMENT ONLY, the path without Envoy): gRPC-Web,
- *    gRPC and Connect over TLS (h2 and http/1.1) with CORS for `allowedOrigins`.
+ * 2. gRPC-Web dev listener (DEVELOPMENT ONLY, the path without Envoy): gRPC-Web (binary
+ *    and text, as Google's grpc-web runtime sends by default), gRPC and Connect over TLS
+ *    (h2 and http/1.1) with CORS for `allowedOrigins`.
  *
  * Both run the same interceptors: authentication (JWT against the IdP's JWKS) then
  * authorization (the proto's access options). Certificates reload on file change.
@@ -15,7 +16,6 @@ import { readFileSync } from "node:fs";
 import { createSecureServer, type Http2Session, type SecureServerOptions } from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type AccessPolicy, buildAccessPolicy } from "../../src/access/index.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
@@ -26,6 +26,7 @@ import {
   createDpopNonces,
   createHealthService,
   createJwtVerifier,
+  createNodeAdapter,
   createPeerAllowList,
   createReloadingTls,
   createRequestContext,
@@ -244,14 +245,14 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
     ca: o.pki.meshCa.cert,
   });
   const grpcOnly = { grpc: true, grpcWeb: false, connect: false } as const;
-  const app = connectNodeAdapter({
+  const app = createNodeAdapter({
     ...common,
     interceptors: interceptorsWith(mtlsDpop),
     ...grpcOnly,
     contextValues: createRequestContext({ peers }),
   });
   const authz = o.dpop
-    ? connectNodeAdapter({
+    ? createNodeAdapter({
         routes: (router) =>
           router.service(
             Authorization,
@@ -292,7 +293,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
     { ...http2Limits, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"], ...webTls.current() },
     withCors(
       limitHeaders(
-        connectNodeAdapter({
+        createNodeAdapter({
           ...common,
           interceptors: interceptorsWith(webDpop),
           contextValues: createRequestContext(),

@@ -65,6 +65,14 @@ export {
   type VerifiedDpopProof,
 } from "./dpop/verify-proof.js";
 export {
+  binaryResponseToText,
+  decodeBase64Stream,
+  encodeBase64Frames,
+  GRPC_WEB_TEXT_RESPONSE_TYPE,
+  isGrpcWebText,
+  textRequestToBinary,
+} from "./grpc-web-text.js";
+export {
   type HeaderLimitOptions,
   headerListSize,
   limitRequestHeaders,
@@ -90,6 +98,7 @@ export {
   requireAllowedPeer,
   type SecureConnectionSource,
 } from "./mtls.js";
+export { createNodeAdapter, type NodeAdapterOptions } from "./node-adapter.js";
 export {
   createPeerAllowList,
   type PeerAllowList,
@@ -106,3 +115,4 @@ export {
   type TlsFiles,
 } from "./reloading-tls.js";
 export { createRequestContext, type RequestContextOptions } from "./request-context.js";
+export { UNKNOWN_METHOD_MESSAGE, unknownMethodFallback } from "./unknown-method.js";

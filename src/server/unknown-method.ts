@@ -1,0 +1,39 @@
+/**
+ * The reply to a path no service answers. connect-node's default is a bare HTTP 404,
+ * which each client reads its own way (Google's grpc-web: UNIMPLEMENTED "Http response
+ * at 400 or 500 level"; Connect-ES: UNIMPLEMENTED "HTTP 404"); a gRPC or gRPC-Web caller
+ * here gets what a gRPC server sends: HTTP 200, trailers-only, UNIMPLEMENTED with one
+ * message, in the caller's content type. Other callers keep the 404.
+ */
+import type { ServerResponse } from "node:http";
+import { Code } from "@connectrpc/connect";
+import type { NodeHandler } from "./cors.js";
+import { GRPC_WEB_TEXT_RESPONSE_TYPE, isGrpcWebText } from "./grpc-web-text.js";
+
+/** The message of every UNIMPLEMENTED reply to an unknown path. */
+export const UNKNOWN_METHOD_MESSAGE = "unknown method";
+
+/** Answers gRPC and gRPC-Web requests to unknown paths with UNIMPLEMENTED; others with 404. */
+export const unknownMethodFallback: NodeHandler = (req, res) => {
+  const r = res as ServerResponse;
+  const contentType = String(req.headers["content-type"] ?? "");
+  const replyType = isGrpcWebText(contentType)
+    ? GRPC_WEB_TEXT_RESPONSE_TYPE
+    : contentType.startsWith("application/grpc-web")
+      ? "application/grpc-web+proto"
+      : contentType.startsWith("application/grpc")
+        ? "application/grpc"
+        : undefined;
+  // The request body is not read: on HTTP/2 ending the response ends the stream.
+  if (replyType === undefined) {
+    r.writeHead(404);
+    r.end();
+    return;
+  }
+  r.writeHead(200, {
+    "content-type": replyType,
+    "grpc-status": String(Code.Unimplemented),
+    "grpc-message": UNKNOWN_METHOD_MESSAGE,
+  });
+  r.end();
+};
