@@ -13,7 +13,7 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import { SessionEndedError, TokenRefreshError } from "./errors.js";
+import { isSessionEnded, refreshErrorReason } from "./errors.js";
 import type { TokenSource } from "./token-source.js";
 
 /** Options of {@link authInterceptor}. */
@@ -63,15 +63,18 @@ function isUnauthenticated(err: unknown): boolean {
   return err instanceof ConnectError && err.code === Code.Unauthenticated;
 }
 
-/** Turn token source failures into ConnectErrors that a client call can throw. */
+/**
+ * Turn token source failures into ConnectErrors that a client call can throw. Read by `code`,
+ * not class, so a token source from another copy of this package is understood too.
+ */
 function tokenError(err: unknown): unknown {
-  if (err instanceof SessionEndedError) {
-    return new ConnectError(err.message, Code.Unauthenticated, undefined, undefined, err);
-  }
-  if (err instanceof TokenRefreshError) {
-    return new ConnectError(err.message, Code.Unavailable, undefined, undefined, err);
-  }
-  return err;
+  const code = isSessionEnded(err)
+    ? Code.Unauthenticated
+    : refreshErrorReason(err) !== undefined
+      ? Code.Unavailable
+      : undefined;
+  if (code === undefined || err instanceof ConnectError) return err;
+  return new ConnectError((err as Error).message, code, undefined, undefined, err);
 }
 
 async function token(tokens: TokenSource, forceRefresh: boolean, signal: AbortSignal) {
@@ -80,6 +83,11 @@ async function token(tokens: TokenSource, forceRefresh: boolean, signal: AbortSi
   } catch (err) {
     throw tokenError(err);
   }
+}
+
+/** Put the access token on a request: the one place that writes credentials to headers. */
+function setCredentials(header: Headers, accessToken: string): void {
+  header.set("authorization", `Bearer ${accessToken}`);
 }
 
 /** A fresh single-use request iterable that yields `first` once. */
@@ -103,7 +111,7 @@ export function authInterceptor(
     const started = Date.now();
     const budgetMs = parseGrpcTimeout(req.header.get(headerTimeout));
     const used = await token(tokens, false, req.signal);
-    req.header.set("authorization", `Bearer ${used}`);
+    setCredentials(req.header, used);
 
     // Decide whether to retry and with which token; undefined means "do not retry".
     const retryToken = async (err: unknown): Promise<string | undefined> => {
@@ -118,7 +126,7 @@ export function authInterceptor(
         }
         req.header.set(headerTimeout, `${left}m`);
       }
-      req.header.set("authorization", `Bearer ${fresh}`);
+      setCredentials(req.header, fresh);
       const method = `/${req.service.typeName}/${req.method.name}`;
       tokens.notify?.({ type: "retry", method });
       options.onRetry?.(method);

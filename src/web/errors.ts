@@ -1,11 +1,23 @@
 /**
  * Typed errors of the browser SDK.
  *
+ * Every error carries a `code` from {@link ErrorCode} (as jose's `JOSEError.code`): test with
+ * `switch (err.code)` or the `is…` helpers below, which read `code` and not the class, so
+ * they also work when a bundle holds two copies of this package (where `instanceof` fails).
+ *
  * Every error here is built from fixed text plus non-secret facts (a reason code, an origin).
  * None of them keeps the error it was made from as `cause`: oidc-client-ts's `ErrorResponse`
  * carries the token request's form body (with the refresh token) in `.form`, so wrapping it
  * would leak the token into logs and error reporters.
  */
+
+/** The `code` of every error the SDK throws. */
+export type ErrorCode =
+  | "ERR_INSECURE_TRANSPORT"
+  | "ERR_SESSION_ENDED"
+  | "ERR_TOKEN_REFRESH"
+  | "ERR_SIGN_IN"
+  | "ERR_STORAGE_UNAVAILABLE";
 
 /** Why a session ended for good. The app should send the user to sign in again. */
 export type SessionEndedReason =
@@ -23,16 +35,27 @@ function safeCode(code: string | undefined): string | undefined {
   return code !== undefined && /^[\w.-]{1,64}$/.test(code) ? code : undefined;
 }
 
+/** The base of every SDK error. */
+export class GrpcWebOidcError extends Error {
+  /** Which error this is; stable across versions and across copies of the package. */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 /**
  * Thrown when a transport or token source would send credentials over plaintext HTTP.
  * Raised before any request leaves.
  */
-export class InsecureTransportError extends Error {
+export class InsecureTransportError extends GrpcWebOidcError {
   override name = "InsecureTransportError";
+  declare readonly code: "ERR_INSECURE_TRANSPORT";
   /** The refused origin (scheme, host and port only; never a path or query). */
   readonly origin: string;
   constructor(origin: string, detail: string) {
-    super(`refusing to send credentials to ${origin}: ${detail}`);
+    super("ERR_INSECURE_TRANSPORT", `refusing to send credentials to ${origin}: ${detail}`);
     this.origin = origin;
   }
 }
@@ -42,11 +65,12 @@ export class InsecureTransportError extends Error {
  * out). Calls fail fast with this (wrapped in a `ConnectError` with code `Unauthenticated`
  * by the interceptor) until the next sign-in. Test for it with {@link isSessionEnded}.
  */
-export class SessionEndedError extends Error {
+export class SessionEndedError extends GrpcWebOidcError {
   override name = "SessionEndedError";
+  declare readonly code: "ERR_SESSION_ENDED";
   readonly reason: SessionEndedReason;
   constructor(reason: SessionEndedReason) {
-    super(`session ended (${reason}): sign in again`);
+    super("ERR_SESSION_ENDED", `session ended (${reason}): sign in again`);
     this.reason = reason;
   }
 }
@@ -56,14 +80,16 @@ export class SessionEndedError extends Error {
  * (`network`) or answered with a transient error (`idp-error`). The interceptor surfaces it as
  * a `ConnectError` with code `Unavailable`.
  */
-export class TokenRefreshError extends Error {
+export class TokenRefreshError extends GrpcWebOidcError {
   override name = "TokenRefreshError";
+  declare readonly code: "ERR_TOKEN_REFRESH";
   readonly reason: RefreshErrorReason;
   /** The OAuth `error` code from the identity provider, when it sent one (e.g. `server_error`). */
   readonly idpError: string | undefined;
   constructor(reason: RefreshErrorReason, idpError?: string) {
     const code = safeCode(idpError);
     super(
+      "ERR_TOKEN_REFRESH",
       reason === "network"
         ? "token refresh failed: identity provider unreachable"
         : `token refresh failed: identity provider error${code ? ` (${code})` : ""}`,
@@ -73,11 +99,38 @@ export class TokenRefreshError extends Error {
   }
 }
 
-function findInChain<T>(err: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+/**
+ * Signing in failed (callback with an error, state mismatch, code exchange rejected). Carries
+ * the OAuth `error` code when there is one, never the code, state or tokens.
+ */
+export class SignInError extends GrpcWebOidcError {
+  override name = "SignInError";
+  declare readonly code: "ERR_SIGN_IN";
+  /** The OAuth `error` code (e.g. `access_denied`), when the failure had one. */
+  readonly error: string | undefined;
+  constructor(error?: string) {
+    const code = safeCode(error);
+    super("ERR_SIGN_IN", `sign-in failed${code ? ` (${code})` : ""}`);
+    this.error = code;
+  }
+}
+
+/** The chosen token storage does not exist here (e.g. `"session"` outside a browser). */
+export class StorageUnavailableError extends GrpcWebOidcError {
+  override name = "StorageUnavailableError";
+  declare readonly code: "ERR_STORAGE_UNAVAILABLE";
+  constructor(storage: string) {
+    super("ERR_STORAGE_UNAVAILABLE", `storage "${storage}" is not available here; use "memory"`);
+  }
+}
+
+/** The first error in `err`'s `cause` chain (e.g. under a `ConnectError`) with `code`. */
+function findCode(err: unknown, code: ErrorCode): Record<string, unknown> | undefined {
   let cur: unknown = err;
-  for (let depth = 0; depth < 8 && cur !== undefined && cur !== null; depth++) {
-    if (cur instanceof type) return cur;
-    cur = (cur as { cause?: unknown }).cause;
+  for (let depth = 0; depth < 8 && typeof cur === "object" && cur !== null; depth++) {
+    const e = cur as Record<string, unknown>;
+    if (e.code === code) return e;
+    cur = e.cause;
   }
   return undefined;
 }
@@ -90,33 +143,18 @@ function findInChain<T>(err: unknown, type: abstract new (...args: never[]) => T
  * try { await client.listNotes({}); } catch (e) { if (isSessionEnded(e)) await tokens.signinRedirect(); }
  */
 export function isSessionEnded(err: unknown): boolean {
-  return findInChain(err, SessionEndedError) !== undefined;
+  return findCode(err, "ERR_SESSION_ENDED") !== undefined;
 }
 
-/** The {@link SessionEndedError} in `err`'s cause chain, if any. */
+/** The reason of the session-ended error in `err`'s cause chain, if any. */
 export function sessionEndedReason(err: unknown): SessionEndedReason | undefined {
-  return findInChain(err, SessionEndedError)?.reason;
+  return findCode(err, "ERR_SESSION_ENDED")?.reason as SessionEndedReason | undefined;
 }
 
 /**
- * True when `err` (or its cause chain) is a transient refresh failure; `reason` tells
- * "identity provider unreachable" (`network`) from an IdP error.
+ * The reason of the transient refresh failure in `err`'s cause chain, if any: `network`
+ * (identity provider unreachable) or `idp-error`.
  */
 export function refreshErrorReason(err: unknown): RefreshErrorReason | undefined {
-  return findInChain(err, TokenRefreshError)?.reason;
-}
-
-/**
- * Signing in failed (callback with an error, state mismatch, code exchange rejected). Carries
- * the OAuth `error` code when there is one, never the code, state or tokens.
- */
-export class SignInError extends Error {
-  override name = "SignInError";
-  /** The OAuth `error` code (e.g. `access_denied`), when the failure had one. */
-  readonly error: string | undefined;
-  constructor(error?: string) {
-    const code = safeCode(error);
-    super(`sign-in failed${code ? ` (${code})` : ""}`);
-    this.error = code;
-  }
+  return findCode(err, "ERR_TOKEN_REFRESH")?.reason as RefreshErrorReason | undefined;
 }

@@ -1,11 +1,13 @@
-// The browser entry of grpc-web-oidc. Nothing here may import Node-only modules or
-// src/server, src/envoy (test/sdk/browser-bundle.test.ts enforces it).
+// The browser entry of grpc-web-oidc: what README's SDK section documents, exported by name.
+// Nothing here may import Node-only modules or src/server, src/envoy
+// (test/sdk/browser-bundle.test.ts enforces it). Tests import internals from their modules.
+
+// The transport and its interceptor.
+export { type AuthInterceptorOptions, authInterceptor } from "./auth-interceptor.js";
+// Errors: every one has a `code`; the helpers read it, so they work across package copies.
 export {
-  type AuthInterceptorOptions,
-  authInterceptor,
-  parseGrpcTimeout,
-} from "./auth-interceptor.js";
-export {
+  type ErrorCode,
+  GrpcWebOidcError,
   InsecureTransportError,
   isSessionEnded,
   type RefreshErrorReason,
@@ -13,29 +15,24 @@ export {
   SessionEndedError,
   type SessionEndedReason,
   SignInError,
+  StorageUnavailableError,
   sessionEndedReason,
   TokenRefreshError,
 } from "./errors.js";
 export { grpcWebFetch } from "./grpc-web-fetch.js";
+// Token sources.
 export { OidcTokenSource, type OidcTokenSourceOptions } from "./oidc-token-source.js";
-export { redact } from "./redact.js";
-export { assertSecureUrl, isLoopbackHost } from "./secure-url.js";
-export { abortable, singleFlight } from "./single-flight.js";
-export {
-  inTabLock,
-  type LockManagerLike,
-  type StorageLeaseOptions,
-  type StorageLike,
-  storageLeaseLock,
-  webLocks,
-} from "./tab-lock.js";
+export type { LockManagerLike } from "./tab-lock.js";
 export {
   type AuthEvent,
-  AuthEventEmitter,
   type GetTokenOptions,
   type SessionInfo,
   StaticTokenSource,
   type TokenSource,
   tokenSourceFromFunction,
 } from "./token-source.js";
+export type { TokenStorageChoice } from "./token-storage.js";
 export { createOidcTransport, type OidcTransportOptions } from "./transport.js";
+
+// The end-user API stops here. Everything else in src/web is internal: it may change in any
+// release, and is reached by tests through its own module.

@@ -1,13 +1,10 @@
 // Small pieces: single-flight, locks, grpc-timeout parsing, loopback detection.
 import { InMemoryWebStorage } from "oidc-client-ts";
 import { describe, expect, it } from "vitest";
-import {
-  inTabLock,
-  isLoopbackHost,
-  parseGrpcTimeout,
-  singleFlight,
-  storageLeaseLock,
-} from "../../src/web/index.js";
+import { parseGrpcTimeout } from "../../src/web/auth-interceptor.js";
+import { isLoopbackHost } from "../../src/web/secure-url.js";
+import { singleFlight } from "../../src/web/single-flight.js";
+import { inTabLock, storageLeaseLock } from "../../src/web/tab-lock.js";
 
 describe("singleFlight", () => {
   it("shares one run among concurrent callers and starts a new one afterwards", async () => {

@@ -52,7 +52,8 @@ export async function startTestPage(tls: { cert: string; key: string }): Promise
       };
       if (path === "/" || path === "/callback") return send("text/html", html);
       if (path === "/page.js") return send("text/javascript", js);
-      if (path === "/config.json" && config) return send("application/json", JSON.stringify(config));
+      if (path === "/config.json" && config)
+        return send("application/json", JSON.stringify(config));
       res.writeHead(404).end();
     },
   );

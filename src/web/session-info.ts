@@ -1,0 +1,54 @@
+/**
+ * What the app may know about a session, read from the tokens oidc-client-ts stores: never a
+ * token itself. JWT payloads are decoded, not verified: the server verifies; the client only
+ * reads its own claims for display and scheduling.
+ */
+
+import type { User } from "oidc-client-ts";
+import type { SessionInfo } from "./token-source.js";
+
+/** The payload of a JWT, or undefined when `token` is not a JWT with a JSON object payload. */
+export function decodeJwtPayload(token: string | undefined): Record<string, unknown> | undefined {
+  const part = token?.split(".")[1];
+  if (!part) return undefined;
+  try {
+    const b64 = part.replace(/-/g, "+").replace(/_/g, "/");
+    const json = new TextDecoder().decode(
+      Uint8Array.from(atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0)),
+    );
+    const v = JSON.parse(json) as unknown;
+    return v && typeof v === "object" ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JWT's own lifetime (`exp` - `iat`) in ms, or undefined when it does not say. */
+export function jwtLifetimeMs(token: string): number | undefined {
+  const c = decodeJwtPayload(token);
+  if (typeof c?.iat !== "number" || typeof c.exp !== "number") return undefined;
+  const ms = (c.exp - c.iat) * 1000;
+  return ms > 0 ? ms : undefined;
+}
+
+/** A claim holding a list: a JSON array of strings, or a space-delimited string. */
+function listClaim(value: unknown): string[] | undefined {
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
+  if (typeof value === "string") return value.split(" ").filter(Boolean);
+  return undefined;
+}
+
+/**
+ * The {@link SessionInfo} of a stored user: roles from `rolesClaim` in the access token,
+ * else in the ID token's claims.
+ */
+export function sessionInfo(user: User, rolesClaim: string): SessionInfo {
+  const claims = decodeJwtPayload(user.access_token);
+  const profile = user.profile as Record<string, unknown>;
+  return {
+    subject: typeof profile.sub === "string" ? profile.sub : String(claims?.sub ?? ""),
+    scopes: user.scope ? user.scope.split(" ").filter(Boolean) : [],
+    roles: listClaim(claims?.[rolesClaim]) ?? listClaim(profile[rolesClaim]) ?? [],
+    expiresAt: (user.expires_at ?? 0) * 1000,
+  };
+}
