@@ -2,7 +2,8 @@
  * The browser suite (`test/e2e/*.spec.ts`): `npx playwright test`, or `npm test`, which runs it
  * after vitest. One project per path the browser's API calls can take: `direct` (the backend's
  * own gRPC-Web listener) and `envoy` (browser → Envoy → mTLS → backend; skipped with the reason
- * when no Envoy binary is found). Debian's Chromium, never a downloaded browser.
+ * when no Envoy binary is found). Debian's Chromium, never a downloaded browser. A third project,
+ * `sdk-browser`, runs the SDK's own browser specs (test/sdk/browser) against an IdP only.
  * Fixtures and how to add a spec: test/e2e/README.md.
  */
 import { defineConfig } from "@playwright/test";
@@ -42,5 +43,7 @@ export default defineConfig<object, SuiteOptions>({
   projects: [
     { name: "direct", use: { stackPath: "direct" } },
     { name: "envoy", use: { stackPath: "envoy" } },
+    // The browser SDK under cross-tab stress against an IdP (test/sdk/browser): no API stack.
+    { name: "sdk-browser", testDir: "test/sdk/browser", testMatch: "**/*.spec.ts" },
   ],
 });

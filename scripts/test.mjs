@@ -4,7 +4,8 @@
 // vitest and Playwright summed) that CI and people can read.
 //
 // Arguments pick what runs: `--project <name>` (repeatable) names vitest projects, or the
-// browser suite as `e2e` (both paths) or `direct` / `envoy` (one path); other arguments go to
+// browser suite as `e2e` (every browser project) or `direct` / `envoy` (one path) /
+// `sdk-browser` (the SDK's cross-tab specs); other arguments go to
 // vitest. With any argument the static checks are skipped.
 //   npm test -- --project sdk          one vitest project
 //   npm test -- --project e2e          the browser suite only
@@ -14,7 +15,7 @@ import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name) => join(root, "node_modules", ".bin", name);
-const BROWSER_PROJECTS = ["direct", "envoy"];
+const BROWSER_PROJECTS = ["direct", "envoy", "sdk-browser"];
 
 function parseArgs(argv) {
   const vitestArgs = [];

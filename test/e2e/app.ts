@@ -94,12 +94,39 @@ export async function watchStream(page: Page, count: number, intervalMs: number)
   return (await byId(page, "watch-status").getAttribute("data-code")) ?? "";
 }
 
-/** The storage entries holding an oidc-client-ts user, in local and session storage. */
+/** Where a page can keep the signed-in user: the SDK's IndexedDB (`storage: "local"`) or Web Storage. */
+export type TokenArea = "indexeddb" | "local" | "session";
+
+/**
+ * The entries holding an oidc-client-ts user: in the SDK's IndexedDB database
+ * (`grpc-web-oidc`, where `storage: "local"` keeps tokens) and in local and session storage.
+ */
 export function oidcUserEntries(
   page: Page,
-): Promise<{ area: "local" | "session"; key: string; value: string }[]> {
-  return page.evaluate(() => {
-    const out: { area: "local" | "session"; key: string; value: string }[] = [];
+): Promise<{ area: TokenArea; key: string; value: string }[]> {
+  return page.evaluate(async () => {
+    const out: { area: TokenArea; key: string; value: string }[] = [];
+    const names = (await indexedDB.databases()).map((d) => d.name);
+    if (names.includes("grpc-web-oidc")) {
+      const db = await new Promise<IDBDatabase>((ok, fail) => {
+        const r = indexedDB.open("grpc-web-oidc");
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      const entries = await new Promise<[IDBValidKey[], unknown[]]>((ok, fail) => {
+        const store = db.transaction("entries", "readonly").objectStore("entries");
+        const keys = store.getAllKeys();
+        const values = store.getAll();
+        values.onsuccess = () => ok([keys.result, values.result]);
+        values.onerror = () => fail(values.error);
+      });
+      db.close();
+      entries[0].forEach((key, i) => {
+        if (String(key).startsWith("user:")) {
+          out.push({ area: "indexeddb", key: String(key), value: String(entries[1][i]) });
+        }
+      });
+    }
     for (const [area, s] of [
       ["local", localStorage],
       ["session", sessionStorage],

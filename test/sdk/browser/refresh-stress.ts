@@ -14,7 +14,7 @@
  * can count more than one reuse.
  */
 import { performance } from "node:perf_hooks";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "@playwright/test";
 import type { BurstResult } from "./page.js";
 
 /** What the stress run needs from an identity provider. */
