@@ -29,6 +29,11 @@ describe("error codes", () => {
         case "ERR_SIGN_IN":
         case "ERR_STORAGE_UNAVAILABLE":
           return `${e.code}:${e.name}`;
+        default: {
+          // A new code that this switch does not handle fails the type check here.
+          const unhandled: never = e.code;
+          return unhandled;
+        }
       }
     });
     expect(names).toEqual([
