@@ -23,15 +23,16 @@ export interface AuthInterceptorOptions {
    * that failed before their first message), with a forced refresh unless the token already
    * changed since the call began. `PERMISSION_DENIED` is never retried, and there is no retry
    * when the token source has no other token to offer (e.g. `StaticTokenSource`), or when the
-   * call's deadline is already spent. Default: true.
+   * call's deadline is already spent.
    *
+   * @default true
    * @example
    * authInterceptor(tokens, { retryUnauthenticated: false })
    */
   retryUnauthenticated?: boolean;
   /**
    * Called when a call is retried, with the method path (`/pkg.Service/Method`). The retry is
-   * also published to the token source's subscribers as `{ type: "retry" }`. Default: none.
+   * also published to the token source's subscribers as `{ type: "retry" }`.
    *
    * @example
    * authInterceptor(tokens, { onRetry: (method) => console.debug("retry", method) })

@@ -53,11 +53,23 @@ export function inTabLock(): LockManagerLike {
 
 /** Options of {@link storageLeaseLock}. */
 export interface StorageLeaseOptions {
-  /** How long a lease lasts if its holder dies, in ms. Default: 10,000. */
+  /**
+   * How long a lease lasts if its holder dies, in ms.
+   *
+   * @default 10_000
+   */
   leaseMs?: number;
-  /** How long to wait after writing a lease before trusting it, in ms. Default: 40. */
+  /**
+   * How long to wait after writing a lease before trusting it, in ms.
+   *
+   * @default 40
+   */
   settleMs?: number;
-  /** How often to look again while another tab holds the lease, in ms. Default: 50. */
+  /**
+   * How often to look again while another tab holds the lease, in ms.
+   *
+   * @default 50
+   */
   pollMs?: number;
 }
 

@@ -32,7 +32,11 @@ export type AuthEvent =
 
 /** Options of {@link TokenSource.getToken}. */
 export interface GetTokenOptions {
-  /** Get a new token even if the current one is not near expiry. Default: false. */
+  /**
+   * Get a new token even if the current one is not near expiry.
+   *
+   * @default false
+   */
   forceRefresh?: boolean;
   /** Abandon waiting for a token (the shared refresh itself continues for other callers). */
   signal?: AbortSignal;

@@ -23,8 +23,8 @@ export interface OidcTransportOptions extends GrpcWebTransportOptions {
    * Allow a plaintext `http:` base URL, but only to a loopback host (`localhost`,
    * 127.0.0.0/8, `[::1]`), for local development. Without it any non-https `baseUrl` throws
    * `InsecureTransportError` when the transport is created, before any request leaves.
-   * Default: false.
    *
+   * @default false
    * @example
    * allowInsecureLoopback: import.meta.env.DEV
    */

@@ -72,7 +72,8 @@ export interface StressReport {
 const FORCED = { forced: 2, plain: 1 } as const;
 const EXPIRY = { forced: 0, plain: 3 } as const;
 
-async function openTab(context: BrowserContext, appUrl: string): Promise<Page> {
+/** Open the test page in a new tab and wait for its token source. */
+export async function openTab(context: BrowserContext, appUrl: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(appUrl);
   await page.waitForFunction(() => window.gwoTest !== undefined);
@@ -80,7 +81,11 @@ async function openTab(context: BrowserContext, appUrl: string): Promise<Page> {
   return page;
 }
 
-async function signIn(page: Page, o: StressOptions): Promise<void> {
+/** Sign in on `page` (an open test page) through the IdP's login page. */
+export async function signIn(
+  page: Page,
+  o: Pick<StressOptions, "context" | "appUrl" | "idp">,
+): Promise<void> {
   const appOrigin = new URL(o.appUrl).origin;
   await o.context.clearCookies();
   await page.evaluate(() => {
