@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: "access", include: ["test/access/**/*.test.ts"] } },
+      { extends: true, test: { name: "common", include: ["test/common/**/*.test.ts"] } },
       { extends: true, test: { name: "sdk", include: ["test/sdk/**/*.test.ts"] } },
       { extends: true, test: { name: "server", include: ["test/server/**/*.test.ts"] } },
       { extends: true, test: { name: "idp", include: ["test/idp/**/*.test.ts"] } },

@@ -1,4 +1,5 @@
 import { type DescMethod, type DescService, getOption, hasOption } from "@bufbuild/protobuf";
+import { methodPath } from "../common/method-path.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { access } from "../gen/grpcweboidc/v1/access_pb.js";
 import {
@@ -49,7 +50,10 @@ export interface AccessPolicy {
 }
 
 export const HEALTH_SERVICE = Health.typeName;
-export const HEALTH_PATHS = [`/${Health.typeName}/Check`, `/${Health.typeName}/Watch`] as const;
+export const HEALTH_PATHS: readonly [check: string, watch: string] = [
+  methodPath({ service: Health, method: Health.method.check }),
+  methodPath({ service: Health, method: Health.method.watch }),
+];
 
 /** Reads and validates the access option of one method (undefined = no option = deny). */
 export function readMethodAccess(method: DescMethod): AccessRule | undefined {
@@ -72,7 +76,7 @@ export function buildAccessPolicy(
   if (publicHealth && !all.some((s) => s.typeName === HEALTH_SERVICE)) all.push(Health);
   for (const service of all) {
     for (const m of service.methods) {
-      const path = `/${service.typeName}/${m.name}`;
+      const path = methodPath({ service, method: m });
       if (byPath.has(path)) {
         throw new AccessPolicyError(`${service.typeName}.${m.name}`, "service listed twice");
       }

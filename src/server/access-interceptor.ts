@@ -6,10 +6,10 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { AccessPolicy, AccessReason } from "../access/index.js";
+import { methodPath } from "../common/method-path.js";
 import { UNAUTHENTICATED_MESSAGE } from "./authn-interceptor.js";
 import { callerOf, principalKey } from "./context.js";
 import { type DenialReason, type DenialSink, denialRecord, emitDenial } from "./denial-log.js";
-import { methodPath } from "./method-path.js";
 
 export interface AccessInterceptorOptions {
   /** The policy, e.g. `buildAccessPolicy([NotesService])`. */

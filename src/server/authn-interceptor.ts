@@ -10,13 +10,13 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { AccessPolicy } from "../access/index.js";
+import { methodPath } from "../common/method-path.js";
 import { authorizationHeadersKey, callerOf, dpopHeadersKey, principalKey } from "./context.js";
 import { type DenialReason, type DenialSink, denialRecord, emitDenial } from "./denial-log.js";
 import { type ChallengeError, dpopChallenge } from "./dpop/challenge.js";
 import { DpopProofError } from "./dpop/errors.js";
 import type { DpopVerifier, VerifiedDpopProof } from "./dpop/verify-proof.js";
 import { type JwtVerifier, TokenRejectedError } from "./jwt-verifier.js";
-import { methodPath } from "./method-path.js";
 
 /** DPoP settings of the authentication interceptor. */
 export interface AuthnDpopOptions {

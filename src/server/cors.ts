@@ -6,6 +6,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { cors as connectCors } from "@connectrpc/connect";
+import { corsHeaders } from "../common/cors-headers.js";
+import { originProblem } from "../common/origin.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -14,12 +16,14 @@ export type NodeHandler = (req: Req, res: Res) => void;
 
 export interface CorsOptions {
   /**
-   * Origins allowed to call, exactly as browsers send them (`scheme://host[:port]`).
-   * Example: `["https://localhost:5173"]`. A `*` or a path is refused at startup.
+   * Origins allowed to call, exactly as browsers send them (`scheme://host[:port]`),
+   * https or http to a loopback host. Example: `["https://localhost:5173"]`. A `*`, a
+   * path or a plaintext origin elsewhere is refused at startup.
    */
   allowedOrigins: readonly string[];
   /**
-   * Extra request headers to allow on top of the gRPC-Web/Connect set and `authorization`.
+   * Extra request headers to allow on top of the gRPC-Web and Connect sets and
+   * `authorization` (`corsHeaders({ connect: true })`).
    * @default []
    */
   extraAllowedHeaders?: readonly string[];
@@ -32,38 +36,15 @@ export interface CorsOptions {
   maxAgeSeconds?: number;
 }
 
-/** Request headers a gRPC-Web or Connect browser client sends, plus the bearer token. */
-export const CORS_ALLOWED_HEADERS: readonly string[] = dedupe([
-  "authorization",
-  "content-type",
-  "x-grpc-web",
-  "x-user-agent",
-  "grpc-timeout",
-  ...connectCors.allowedHeaders.map((h) => h.toLowerCase()),
-]);
-
-/** Response headers (and trailers sent as headers) the browser client must read. */
-export const CORS_EXPOSED_HEADERS: readonly string[] = dedupe([
-  "grpc-status",
-  "grpc-message",
-  "grpc-status-details-bin",
-  ...connectCors.exposedHeaders.map((h) => h.toLowerCase()),
-]);
-
-/** Checks an origin list (throws TypeError on `*`, paths, or non-http(s) origins). */
+/**
+ * Checks an origin list with the project's one allowed-origin rule (`originProblem`:
+ * exact `scheme://host[:port]`, https, or http to a loopback host); throws TypeError
+ * naming the first origin that breaks it.
+ */
 export function validateOrigins(origins: readonly string[]): string[] {
   return origins.map((o) => {
-    let url: URL;
-    try {
-      url = new URL(o);
-    } catch {
-      throw new TypeError(`allowed origin ${JSON.stringify(o)} is not a URL`);
-    }
-    if ((url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== o) {
-      throw new TypeError(
-        `allowed origin ${JSON.stringify(o)} must be exactly scheme://host[:port] (no *, path or slash)`,
-      );
-    }
+    const why = originProblem(o);
+    if (why) throw new TypeError(`allowed origin ${why}`);
     return o;
   });
 }
@@ -76,12 +57,14 @@ export function validateOrigins(origins: readonly string[]): string[] {
  */
 export function withCors(handler: NodeHandler, options: CorsOptions): NodeHandler {
   const origins = new Set(validateOrigins(options.allowedOrigins));
+  // This listener speaks Connect as well as gRPC-Web (connect-node serves both).
+  const listed = corsHeaders({ connect: true });
   const allowHeaders = dedupe([
-    ...CORS_ALLOWED_HEADERS,
+    ...listed.allowed,
     ...(options.extraAllowedHeaders ?? []).map((h) => h.toLowerCase()),
   ]).join(", ");
   const exposeHeaders = dedupe([
-    ...CORS_EXPOSED_HEADERS,
+    ...listed.exposed,
     ...(options.extraExposedHeaders ?? []).map((h) => h.toLowerCase()),
   ]).join(", ");
   const allowMethods = connectCors.allowedMethods.join(", ");

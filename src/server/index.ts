@@ -3,6 +3,16 @@
  * Node only; never import this from browser code.
  */
 
+export {
+  CONNECT_ALLOWED_HEADERS,
+  CONNECT_EXPOSED_HEADERS,
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  type CorsProtocols,
+  corsHeaders,
+  methodPath,
+  originProblem,
+} from "../common/index.js";
 /** The ext_authz service descriptor, for `router.service(Authorization, createDpopAuthzService())`. */
 export { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 export {
@@ -26,8 +36,6 @@ export {
   remoteAddressKey,
 } from "./context.js";
 export {
-  CORS_ALLOWED_HEADERS,
-  CORS_EXPOSED_HEADERS,
   type CorsOptions,
   type NodeHandler,
   validateOrigins,
@@ -90,7 +98,6 @@ export {
   type JwtVerifierOptions,
   TokenRejectedError,
 } from "./jwt-verifier.js";
-export { methodPath } from "./method-path.js";
 export {
   enforcePeerAllowList,
   MTLS_SERVER_OPTIONS,

@@ -13,6 +13,7 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
+import { methodPath } from "../common/method-path.js";
 import { isSessionEnded, refreshErrorReason } from "./errors.js";
 import type { TokenSource } from "./token-source.js";
 
@@ -128,7 +129,7 @@ export function authInterceptor(
         req.header.set(headerTimeout, `${left}m`);
       }
       setCredentials(req.header, fresh);
-      const method = `/${req.service.typeName}/${req.method.name}`;
+      const method = methodPath(req);
       tokens.notify?.({ type: "retry", method });
       options.onRetry?.(method);
       return fresh;

@@ -3,13 +3,8 @@
  * the caller asked for it by name.
  */
 
+import { isLoopbackHost } from "../common/loopback.js";
 import { InsecureTransportError } from "./errors.js";
-
-/** True for `localhost`, 127.0.0.0/8 and `[::1]` (after WHATWG URL normalisation). */
-export function isLoopbackHost(hostname: string): boolean {
-  if (hostname === "localhost" || hostname === "[::1]") return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
 
 /**
  * Resolve `url` (relative URLs against the page's location) and throw

@@ -10,6 +10,17 @@ describe("imports in src/", () => {
     expect(importCycles(graph).map((c) => c.join(" → "))).toEqual([]);
   });
 
+  it("keep the browser rooms (web, common, access, gen) apart from the Node rooms", () => {
+    const browser = ["src/web/", "src/common/", "src/access/", "src/gen/"];
+    const graph = importGraph(repoRoot, tsFiles(join(repoRoot, "src")));
+    const crossings = [...graph]
+      .filter(([file]) => browser.some((r) => file.startsWith(r)))
+      .flatMap(([file, targets]) =>
+        targets.filter((t) => !browser.some((r) => t.startsWith(r))).map((t) => `${file} → ${t}`),
+      );
+    expect(crossings).toEqual([]);
+  });
+
   it("run one way between rooms: no folder reaches itself through the folders its files import", () => {
     const graph = folderGraph(importGraph(repoRoot, tsFiles(join(repoRoot, "src"))));
     expect(graph.has("src/envoy/generate")).toBe(true);

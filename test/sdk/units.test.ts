@@ -1,8 +1,7 @@
-// Small pieces: single-flight, locks, grpc-timeout parsing, loopback detection.
+// Small pieces: single-flight, locks, grpc-timeout parsing (loopback detection: test/common/).
 import { InMemoryWebStorage } from "oidc-client-ts";
 import { describe, expect, it } from "vitest";
 import { parseGrpcTimeout } from "../../src/web/auth-interceptor.js";
-import { isLoopbackHost } from "../../src/web/secure-url.js";
 import { singleFlight } from "../../src/web/single-flight.js";
 import { inTabLock, storageLeaseLock } from "../../src/web/tab-lock.js";
 
@@ -92,15 +91,5 @@ describe("parseGrpcTimeout", () => {
     expect(parseGrpcTimeout("123456789m")).toBeUndefined();
     expect(parseGrpcTimeout("10x")).toBeUndefined();
     expect(parseGrpcTimeout(null)).toBeUndefined();
-  });
-});
-
-describe("isLoopbackHost", () => {
-  it("accepts loopback names and addresses only", () => {
-    for (const h of ["localhost", "127.0.0.1", "127.255.0.9", "[::1]"])
-      expect(isLoopbackHost(h)).toBe(true);
-    for (const h of ["localhost.evil.test", "128.0.0.1", "[::2]", "10.0.0.1", "0.0.0.0"]) {
-      expect(isLoopbackHost(h)).toBe(false);
-    }
   });
 });

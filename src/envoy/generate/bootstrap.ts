@@ -5,20 +5,9 @@
  */
 import { posix } from "node:path";
 import { type AccessPolicy, HEALTH_PATHS, HEALTH_SERVICE } from "../../access/index.js";
-import {
-  DPOP_ALLOW_HEADERS,
-  DPOP_EXPOSE_HEADERS,
-  EXT_AUTHZ_FILTER,
-  extAuthzDisabled,
-  extAuthzVirtualHostConfig,
-} from "./dpop.js";
-import {
-  CORS_ALLOW_HEADERS,
-  CORS_EXPOSE_HEADERS,
-  CORS_FILTER,
-  GRPC_STATUS_METADATA,
-  httpFilters,
-} from "./filters.js";
+import { corsHeaders } from "../../common/cors-headers.js";
+import { EXT_AUTHZ_FILTER, extAuthzDisabled, extAuthzVirtualHostConfig } from "./dpop.js";
+import { CORS_FILTER, GRPC_STATUS_METADATA, httpFilters } from "./filters.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import { grpcLocalReplyConfig } from "./local-replies.js";
 import type { GatewayModel, ProbeModel } from "./model.js";
@@ -236,6 +225,10 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
   const services = [...new Set(policy.methods.map((m) => m.service))].filter(
     (s) => s !== HEALTH_SERVICE,
   );
+  const cors = corsHeaders({
+    connect: model.cors.allowConnectProtocol,
+    dpop: model.dpop !== undefined,
+  });
   return {
     name: "grpc_web",
     virtual_hosts: [
@@ -258,15 +251,8 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
           [CORS_FILTER]: typed("envoy.extensions.filters.http.cors.v3.CorsPolicy", {
             allow_origin_string_match: model.cors.allowedOrigins.map((exact) => ({ exact })),
             allow_methods: "POST, OPTIONS",
-            allow_headers: [
-              ...CORS_ALLOW_HEADERS,
-              ...(model.cors.allowConnectProtocol ? ["connect-protocol-version"] : []),
-              ...(model.dpop ? DPOP_ALLOW_HEADERS : []),
-            ].join(", "),
-            expose_headers: [
-              ...CORS_EXPOSE_HEADERS,
-              ...(model.dpop ? DPOP_EXPOSE_HEADERS : []),
-            ].join(", "),
+            allow_headers: cors.allowed.join(", "),
+            expose_headers: cors.exposed.join(", "),
             max_age: String(model.cors.maxAgeSeconds),
             allow_credentials: false,
             forward_not_matching_preflights: false,

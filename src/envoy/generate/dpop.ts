@@ -17,11 +17,6 @@ import { JWT_FILTER } from "./rbac.js";
 export const EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
 /** The `context_extensions` key the verifier reads the origin from (see the backend kit). */
 export const DPOP_ORIGIN_EXTENSION = "dpop_origin";
-/** CORS: the proof request header. */
-export const DPOP_ALLOW_HEADERS = ["dpop"] as const;
-/** CORS: the nonce and the challenge, which the SDK reads on refusals (RFC 9449 §7.1, §8). */
-export const DPOP_EXPOSE_HEADERS = ["dpop-nonce", "www-authenticate"] as const;
-
 /** jwt_authn's token locations: DPoP always, Bearer only when allowed. */
 export function tokenLocations(dpop: DpopModel | undefined): JsonObject[] {
   if (!dpop) return [{ name: "authorization", value_prefix: "Bearer " }];

@@ -35,21 +35,6 @@ export interface FilterSpec {
 export const JWT_PROVIDER = "oidc";
 export const CORS_FILTER = "envoy.filters.http.cors";
 
-/** gRPC-Web request headers the browser sends (connect-es, grpc-web), plus the token. */
-export const CORS_ALLOW_HEADERS = [
-  "content-type",
-  "x-grpc-web",
-  "x-user-agent",
-  "grpc-timeout",
-  "authorization",
-] as const;
-/** Response headers the browser must be able to read: status on trailers-only replies. */
-export const CORS_EXPOSE_HEADERS = [
-  "grpc-status",
-  "grpc-message",
-  "grpc-status-details-bin",
-] as const;
-
 /** The filter that records the backend's grpc-status for the access log. */
 export const GRPC_STATUS_FILTER = "envoy.filters.http.lua";
 /** Dynamic metadata namespace and key the access log reads the gRPC status from. */

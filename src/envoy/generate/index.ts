@@ -15,8 +15,6 @@ export {
   generateGateway,
 } from "./emit.js";
 export {
-  CORS_ALLOW_HEADERS,
-  CORS_EXPOSE_HEADERS,
   type FilterContext,
   type FilterSpec,
   HTTP_FILTERS,
@@ -24,6 +22,6 @@ export {
   JWT_PROVIDER,
 } from "./filters.js";
 export type { Json, JsonObject } from "./json.js";
-export { GatewayConfigError, loadGatewayFile, originProblem, parseGateway } from "./load.js";
+export { GatewayConfigError, loadGatewayFile, parseGateway } from "./load.js";
 export type * from "./model.js";
 export { rbacFilterConfig } from "./rbac.js";

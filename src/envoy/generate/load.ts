@@ -14,7 +14,8 @@ import {
   type Node,
   parseDocument,
 } from "yaml";
-import { isLoopback } from "../query/address.js";
+import { isLoopbackHost } from "../../common/loopback.js";
+import { originProblem } from "../../common/origin.js";
 import { positionOf } from "../yaml/positions.js";
 import type {
   CertificateFiles,
@@ -117,10 +118,10 @@ class Reader {
     };
     this.object(["admin"], ["address", "port"]);
     const adminAddress = this.ip(["admin", "address"], "127.0.0.1");
-    if (!isLoopback(adminAddress)) {
+    if (!isLoopbackHost(adminAddress)) {
       this.fail(
         ["admin", "address"],
-        "the admin interface must listen on a loopback address (127.0.0.1 or ::1)",
+        "the admin interface must listen on a loopback address (127.0.0.0/8 or ::1)",
       );
     }
     const admin = { address: adminAddress, port: this.port(["admin", "port"], 9901) };
@@ -485,23 +486,4 @@ class Reader {
     const pos = positionOf(this.doc, this.lc, at, "value");
     throw new GatewayConfigError(this.file, pos.line, pos.col, path.join("."), reason);
   }
-}
-
-/** Why `o` is not an exact browser origin, or undefined when it is one. */
-export function originProblem(o: string): string | undefined {
-  if (o.includes("*")) return `${JSON.stringify(o)}: wildcards are not allowed; list exact origins`;
-  let url: URL;
-  try {
-    url = new URL(o);
-  } catch {
-    return `${JSON.stringify(o)} is not an origin (scheme://host[:port])`;
-  }
-  if (url.origin !== o)
-    return `${JSON.stringify(o)} is not an exact origin (no path, no trailing slash; expected ${url.origin})`;
-  const loopback =
-    url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    return `${JSON.stringify(o)}: origins must be https (http only for loopback development)`;
-  }
-  return undefined;
 }

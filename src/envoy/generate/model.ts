@@ -53,7 +53,7 @@ export interface CorsModel {
   readonly allowedOrigins: readonly string[];
   /** Preflight cache lifetime in seconds. @default 7200 (Chromium's cap) */
   readonly maxAgeSeconds: number;
-  /** Also allow the `connect-protocol-version` header (Connect protocol clients). @default false */
+  /** Also allow the Connect protocol's CORS headers (`corsHeaders({ connect: true })`). @default false */
   readonly allowConnectProtocol: boolean;
 }
 

@@ -2,6 +2,7 @@ import { corsAfterAuth } from "./cors/cors-after-auth.js";
 import { corsAllowAuthorization } from "./cors/cors-allow-authorization.js";
 import { corsDeprecatedField } from "./cors/cors-deprecated-field.js";
 import { corsExposeHeaders } from "./cors/cors-expose-headers.js";
+import { corsOriginInsecure } from "./cors/cors-origin-insecure.js";
 import { corsOriginWildcard } from "./cors/cors-origin-wildcard.js";
 import { dpopCorsHeaders } from "./dpop/dpop-cors-headers.js";
 import { dpopWithoutProofCheck } from "./dpop/dpop-without-proof-check.js";
@@ -43,6 +44,7 @@ export const LINT_RULES: readonly LintRule[] = [
   policyPathUnknown,
   methodWithoutPolicy,
   corsOriginWildcard,
+  corsOriginInsecure,
   corsAfterAuth,
   jwtNoCatchAll,
   jwtAllowMissing,

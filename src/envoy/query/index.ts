@@ -3,7 +3,6 @@
  * the validator's cross-reference checks (`../validate/`) and the policy
  * comparison. Reads decoded messages only; never parses YAML or protos.
  */
-export { isLoopback } from "./address.js";
 export type { ConfigQuery } from "./config.js";
 export { connectionManagers, httpFilters, isGrpcWeb, routesOf } from "./http.js";
 export { jwtFilters, jwtRuleFor, requiresToken, ruleRequires } from "./jwt.js";

@@ -786,6 +786,14 @@ export const CASES: readonly CorpusCase[] = [
     find: "safe_regex",
   },
   {
+    name: "lint-cors-origin-plaintext",
+    kind: "lint",
+    rule: "cors-origin-insecure",
+    mutate: set([...CORS, "allow_origin_string_match", 0], { exact: "http://app.fixture.test" }),
+    find: "exact",
+    after: "allow_origin_string_match",
+  },
+  {
     name: "lint-cors-after-auth",
     kind: "lint",
     rule: "cors-after-auth",

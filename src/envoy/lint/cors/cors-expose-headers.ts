@@ -1,7 +1,6 @@
+import { CORS_EXPOSED_HEADERS } from "../../../common/cors-headers.js";
 import { headerList, T } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
-
-const EXPOSE = ["grpc-status", "grpc-message", "grpc-status-details-bin"];
 
 /**
  * CORS policies expose `grpc-status`, `grpc-message` and `grpc-status-details-bin`: browsers
@@ -76,7 +75,7 @@ export const corsExposeHeaders: LintRule = {
   *check(ctx) {
     for (const pol of [...ctx.all(T.corsPolicy), ...ctx.all(T.routeCorsPolicy)]) {
       const have = headerList(pol.expose_headers);
-      const missing = EXPOSE.filter((h) => !have.includes(h));
+      const missing = CORS_EXPOSED_HEADERS.filter((h) => !have.includes(h));
       if (missing.length > 0)
         yield {
           node: pol,

@@ -1,3 +1,4 @@
+import { DPOP_ALLOWED_HEADERS, DPOP_EXPOSED_HEADERS } from "../../../common/cors-headers.js";
 import {
   connectionManagers,
   FILTER_TYPES,
@@ -9,9 +10,6 @@ import {
   T,
 } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
-
-const ALLOW = ["dpop"];
-const EXPOSE = ["dpop-nonce", "www-authenticate"];
 
 /**
  * Where the DPoP scheme is accepted, browsers must be allowed to send the `DPoP` proof
@@ -152,7 +150,7 @@ export const dpopCorsHeaders: LintRule = {
     if (!dpop) return;
     for (const pol of [...ctx.all(T.corsPolicy), ...ctx.all(T.routeCorsPolicy)]) {
       const allowed = headerList(pol.allow_headers);
-      const missingAllow = ALLOW.filter((h) => !allowed.includes(h));
+      const missingAllow = DPOP_ALLOWED_HEADERS.filter((h) => !allowed.includes(h));
       if (missingAllow.length > 0)
         yield {
           node: pol,
@@ -160,7 +158,7 @@ export const dpopCorsHeaders: LintRule = {
           message: `CORS policy does not allow the ${missingAllow.join(", ")} request header`,
         };
       const exposed = headerList(pol.expose_headers);
-      const missingExpose = EXPOSE.filter((h) => !exposed.includes(h));
+      const missingExpose = DPOP_EXPOSED_HEADERS.filter((h) => !exposed.includes(h));
       if (missingExpose.length > 0)
         yield {
           node: pol,

@@ -1,4 +1,5 @@
-import { get, isLoopback, isMsg, T } from "../../query/index.js";
+import { isLoopbackHost } from "../../../common/loopback.js";
+import { get, isMsg, T } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -27,7 +28,7 @@ export const adminNonLoopback: LintRule = {
   *check(ctx) {
     for (const a of ctx.all(T.admin)) {
       const addr = get(a, "address", "socket_address");
-      if (isMsg(addr) && typeof addr.address === "string" && !isLoopback(addr.address))
+      if (isMsg(addr) && typeof addr.address === "string" && !isLoopbackHost(addr.address))
         yield { node: addr, field: "address", message: `admin listens on ${addr.address}` };
     }
   },

@@ -1,4 +1,5 @@
-import { connectionManagers, get, isLoopback } from "../../query/index.js";
+import { isLoopbackHost } from "../../../common/loopback.js";
+import { connectionManagers, get } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -53,7 +54,7 @@ export const edgeRemoteAddressOff: LintRule = {
   *check(ctx) {
     for (const { listener, hcm } of connectionManagers(ctx)) {
       const addr = get(listener, "address", "socket_address", "address");
-      if (typeof addr === "string" && isLoopback(addr)) continue;
+      if (typeof addr === "string" && isLoopbackHost(addr)) continue;
       if (hcm.use_remote_address !== true)
         yield {
           node: hcm,
