@@ -45,5 +45,7 @@ export default defineConfig<object, SuiteOptions>({
     { name: "envoy", use: { stackPath: "envoy" } },
     // The browser SDK under cross-tab stress against an IdP (test/sdk/browser): no API stack.
     { name: "sdk-browser", testDir: "test/sdk/browser", testMatch: "**/*.spec.ts" },
+    // Foreign gRPC-Web clients (Google's grpc-web) against its own gateway and dev listener.
+    { name: "grpc-web", testDir: "test/foreign", testMatch: "**/*.spec.ts" },
   ],
 });

@@ -88,7 +88,8 @@ export function createNotesService(
       }
       for (let seq = 1; seq <= count; seq++) {
         if (seq > 1 && req.intervalMs > 0) await sleep(req.intervalMs, ctx.signal);
-        if (ctx.signal.aborted) return;
+        // Deadline or cancel: end with its status (DEADLINE_EXCEEDED, CANCELED), not OK.
+        ctx.signal.throwIfAborted();
         const latest = notes[notes.length - 1];
         yield {
           seq,
@@ -104,7 +105,7 @@ export function createNotesService(
   };
 }
 
-/** Resolves after `ms`, or early when `signal` aborts (the stream then ends). */
+/** Resolves after `ms`, or early when `signal` aborts (the stream then ends with its reason). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) {

@@ -81,14 +81,17 @@ export async function startGateway(
   extra: {
     backend?: Pick<BackendOptions, "allowedPeers">;
     envoy?: Pick<StartEnvoyOptions, "probePort" | "rateLimit" | "log">;
+    /** Browser origins both the gateway and the dev listener allow. @default [ORIGIN] */
+    allowedOrigins?: string[];
   } = {},
 ): Promise<Gateway> {
+  const allowedOrigins = extra.allowedOrigins ?? [ORIGIN];
   const signer = await startSigner(pki);
   const backend = await startBackend({
     pki,
     issuer: signer.issuer,
     jwksUri: signer.jwksUri,
-    allowedOrigins: [ORIGIN],
+    allowedOrigins,
     ...extra.backend,
   });
   let envoy: RunningEnvoy;
@@ -98,7 +101,7 @@ export async function startGateway(
       idpIssuer: signer.issuer,
       jwksUri: signer.jwksUri,
       backendPort: backend.mtlsPort,
-      allowedOrigins: [ORIGIN],
+      allowedOrigins,
       ...extra.envoy,
     });
   } catch (err) {

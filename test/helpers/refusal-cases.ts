@@ -5,6 +5,7 @@
 import { Code } from "@connectrpc/connect";
 import { PERMISSION_DENIED_MESSAGE } from "../../src/server/access-interceptor.js";
 import { UNAUTHENTICATED_MESSAGE } from "../../src/server/authn-interceptor.js";
+import { UNKNOWN_METHOD_MESSAGE } from "../../src/server/unknown-method.js";
 
 /** Mints tokens (the test signer of gateway-stack.ts). */
 export interface TokenMinter {
@@ -63,5 +64,20 @@ export const GATEWAY_REFUSALS: readonly RefusalCase[] = [
     token: (s) => s.mint({ scope: "notes.read notes.write", roles: ["admin"] }),
     code: Code.PermissionDenied,
     message: PERMISSION_DENIED_MESSAGE,
+  },
+];
+
+/**
+ * On the backend kit's gRPC-Web dev listener (no rate limit there). An unknown method is
+ * UNIMPLEMENTED: no route, answered before any interceptor.
+ */
+export const DEV_LISTENER_REFUSALS: readonly RefusalCase[] = [
+  ...GATEWAY_REFUSALS.filter((c) => c.name !== "rate limit" && c.name !== "unknown method"),
+  {
+    name: "unknown method",
+    path: "/demo.v1.NotesService/DropTables",
+    token: (s) => s.mint({ scope: "notes.read notes.write", roles: ["admin"] }),
+    code: Code.Unimplemented,
+    message: UNKNOWN_METHOD_MESSAGE,
   },
 ];

@@ -373,7 +373,8 @@ describe("WatchNotes", () => {
     )[Symbol.asyncIterator]();
     expect((await it.next()).value).toMatchObject({ seq: 1 });
     const pending = it.next(); // now waiting 60 s for the next tick
-    ac.abort();
-    expect((await pending).done).toBe(true);
+    ac.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+    // Ends at once, with the abort's reason as its status (not OK after a cut stream).
+    await expect(pending).rejects.toMatchObject({ code: Code.DeadlineExceeded });
   });
 });
