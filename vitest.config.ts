@@ -26,6 +26,18 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: "repo", include: ["test/repo/**/*.test.ts"] } },
+      {
+        // Parts nobody on this project wrote, from Node: Python grpcio as backend and client.
+        // (Google's grpc-web runs in Chromium: Playwright project grpc-web, test/foreign/*.spec.ts.)
+        extends: true,
+        test: {
+          name: "foreign",
+          include: ["test/foreign/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -6,6 +6,7 @@
  * message, in the caller's content type. Other callers keep the 404.
  */
 import type { ServerResponse } from "node:http";
+import type { Http2ServerResponse } from "node:http2";
 import { Code } from "@connectrpc/connect";
 import type { NodeHandler } from "./cors.js";
 import { GRPC_WEB_TEXT_RESPONSE_TYPE, isGrpcWebText } from "./grpc-web-text.js";
@@ -30,10 +31,18 @@ export const unknownMethodFallback: NodeHandler = (req, res) => {
     r.end();
     return;
   }
-  r.writeHead(200, {
+  const headers = {
     "content-type": replyType,
     "grpc-status": String(Code.Unimplemented),
     "grpc-message": UNKNOWN_METHOD_MESSAGE,
-  });
+  };
+  // On HTTP/2 a trailers-only reply is one HEADERS frame that ends the stream: gRPC clients
+  // (grpcio, grpc-go) refuse headers followed by an empty DATA frame, which writeHead+end sends.
+  const h2 = res as Http2ServerResponse;
+  if ("stream" in h2 && h2.stream && !h2.stream.headersSent) {
+    h2.stream.respond({ ":status": 200, ...headers }, { endStream: true });
+    return;
+  }
+  r.writeHead(200, headers);
   r.end();
 };
