@@ -40,6 +40,8 @@ export interface AccessDecision {
 /** Raised when an access option is malformed. Names the method and the rule broken. */
 export class AccessPolicyError extends Error {
   override name = "AccessPolicyError";
+  /** Stable across versions and across copies of the package (as jose's `JOSEError.code`). */
+  readonly code = "ERR_ACCESS_POLICY" as const;
   constructor(
     /** Fully qualified method, e.g. `demo.v1.NotesService.GetNote`. */
     readonly method: string,

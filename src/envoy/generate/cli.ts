@@ -5,10 +5,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { AccessPolicyError } from "../../access/index.js";
-import { loadServices, ProtoImageError } from "../proto-image/load.js";
+import { isEnvoyError } from "../errors.js";
+import { loadServices } from "../proto-image/load.js";
 import { generateGateway } from "./emit.js";
-import { GatewayConfigError, loadGatewayFile } from "./load.js";
+import { loadGatewayFile } from "./load.js";
 
 const USAGE = `usage: grpc-web-oidc envoy generate [--gateway FILE] [-o FILE] [--sds-out DIR] [--proto-image FILE] [--check]
   --gateway FILE      gateway inputs (default envoy/gateway.yaml)
@@ -67,11 +67,8 @@ export async function runGenerate(argv: readonly string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (
-      err instanceof GatewayConfigError ||
-      err instanceof AccessPolicyError ||
-      err instanceof ProtoImageError
-    ) {
+    // By code, not class: the error may come from another copy of the package.
+    if (isEnvoyError(err)) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }

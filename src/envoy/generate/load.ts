@@ -16,6 +16,7 @@ import {
 } from "yaml";
 import { isLoopbackHost } from "../../common/loopback.js";
 import { originProblem } from "../../common/origin.js";
+import { GatewayConfigError } from "../errors.js";
 import { positionOf } from "../yaml/positions.js";
 import type {
   CertificateFiles,
@@ -24,25 +25,6 @@ import type {
   LimitsModel,
   RateLimitModel,
 } from "./model.js";
-
-/** A bad `gateway.yaml`: where, which field, and why. */
-export class GatewayConfigError extends Error {
-  override name = "GatewayConfigError";
-  constructor(
-    /** The file read (as given). */
-    readonly file: string,
-    /** 1-based line, 0 when unknown. */
-    readonly line: number,
-    /** 1-based column, 0 when unknown. */
-    readonly col: number,
-    /** Dotted field path, e.g. `upstream.san`; empty for the whole document. */
-    readonly field: string,
-    /** Why the value is rejected. */
-    readonly reason: string,
-  ) {
-    super(`${file}:${line}:${col} ${field || "(document)"}: ${reason}`);
-  }
-}
 
 type Path = readonly (string | number)[];
 

@@ -9,11 +9,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createFileRegistry, type DescService, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-
-/** A proto image that cannot be read or built. */
-export class ProtoImageError extends Error {
-  override name = "ProtoImageError";
-}
+import { ProtoImageError } from "../errors.js";
 
 /**
  * The services of a `buf build` image (or of `buf build` run in the current

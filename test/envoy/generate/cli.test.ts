@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { runGenerate } from "../../../src/envoy/index.js";
+import { runGenerate } from "../../../src/envoy/generate/cli.js";
 import { repoRoot } from "../../helpers/buf.js";
 
 function captureStderr(): () => string {

@@ -5,13 +5,13 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { NotesService } from "../../../demo/gen/demo/v1/notes_pb.js";
 import { HEALTH_PATHS } from "../../../src/access/index.js";
+import { runGenerate } from "../../../src/envoy/generate/cli.js";
 import {
   formatFinding,
   GENERATED_HEADER,
   generateGateway,
   HTTP_FILTERS,
   loadGatewayFile,
-  runGenerate,
   validateEnvoyConfig,
 } from "../../../src/envoy/index.js";
 import { repoRoot } from "../../helpers/buf.js";

@@ -1,7 +1,0 @@
-export {
-  type Finding,
-  formatFinding,
-  type ValidateOptions,
-  type ValidationResult,
-  validateEnvoyConfig,
-} from "./validate.js";
