@@ -7,10 +7,14 @@
  * be exercised exactly as in production:
  *   <workDir>/tls/server/tls.crt -> ..data/tls.crt
  *   <workDir>/tls/server/..data  -> ..v1          (swapped atomically by rotate())
+ *   <workDir>/tls/server/..v1/tls.crt -> <the PKI's file>
+ * The last hop is a link, not a copy: no private key is ever written outside the PKI folder,
+ * so a temporary folder left behind (SIGKILL, power loss) holds nothing secret. A work dir
+ * of our own is removed on close and, failing that, when the process exits, which also stops
+ * Envoy.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import {
-  copyFileSync,
   mkdirSync,
   mkdtempSync,
   readlinkSync,
@@ -21,7 +25,7 @@ import {
 } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { envoyVersion, findEnvoy } from "../src/envoy/find-binary.js";
 import { generateGateway } from "../src/envoy/generate/emit.js";
 import type { GatewayModel, RateLimitModel } from "../src/envoy/generate/model.js";
@@ -205,7 +209,10 @@ export function localGatewayModel(o: {
   };
 }
 
-/** Writes `files` into `<dir>/..vN` and points `<dir>/..data` (and per-file links) at it atomically. */
+/**
+ * Links `files` (name → source path) from a new `<dir>/..vN` and points `<dir>/..data` (and
+ * per-file links) at it atomically. The sources are linked, not copied: keys stay where they are.
+ */
 export function swapMount(dir: string, files: Readonly<Record<string, string>>): void {
   mkdirSync(dir, { recursive: true });
   let n = 1;
@@ -217,7 +224,7 @@ export function swapMount(dir: string, files: Readonly<Record<string, string>>):
   const version = `..v${n}`;
   mkdirSync(join(dir, version));
   for (const [name, src] of Object.entries(files)) {
-    copyFileSync(src, join(dir, version, name));
+    symlinkSync(resolve(src), join(dir, version, name));
     try {
       symlinkSync(join("..data", name), join(dir, name));
     } catch {
@@ -253,22 +260,17 @@ async function startOnce(
 ): Promise<RunningEnvoy> {
   const ownDir = o.workDir === undefined;
   const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), "gwo-envoy-"));
-  const port = o.port || (await freePort());
-  const adminPort = o.adminPort || (await freePort());
-  const probePort = o.probePort === undefined ? undefined : o.probePort || (await freePort());
-  const model = localGatewayModel({ ...o, workDir, port, adminPort, probePort });
-
-  const tls = join(workDir, "tls");
-  swapMount(join(tls, "server"), certFiles(o.pki.localhost));
-  swapMount(join(tls, "upstream-client"), certFiles(o.pki.gateway, o.pki.meshCa.cert));
-  swapMount(join(tls, "idp-ca"), { "ca.crt": o.pki.ca.cert });
-
-  const bundle = generateGateway(model, [NotesService], { comments: ["local demo stack"] });
-  mkdirSync(model.sds.dir, { recursive: true });
-  for (const [name, text] of Object.entries(bundle.sds))
-    writeFileSync(join(model.sds.dir, name), text);
-  const configPath = join(workDir, "envoy.yaml");
-  writeFileSync(configPath, bundle.envoyYaml);
+  const removeDir = () => {
+    if (ownDir) rmSync(workDir, { recursive: true, force: true });
+  };
+  let prepared: Awaited<ReturnType<typeof writeLocalConfig>>;
+  try {
+    prepared = await writeLocalConfig(o, workDir);
+  } catch (err) {
+    removeDir();
+    throw err;
+  }
+  const { port, adminPort, probePort, model, tls, configPath } = prepared;
 
   const child = spawn(
     bin,
@@ -303,9 +305,17 @@ async function startOnce(
     child.once("exit", (code) => resolve(code)),
   );
 
+  // A forced exit (process.exit, an uncaught error) skips close(): still stop Envoy and
+  // remove the folder, synchronously, as the process goes.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    removeDir();
+  };
+  process.once("exit", onExit);
   const cleanup = async () => {
+    process.removeListener("exit", onExit);
     await stop(child, exited);
-    if (ownDir) rmSync(workDir, { recursive: true, force: true });
+    removeDir();
   };
   try {
     await waitReady(adminPort, exited, tail);
@@ -325,6 +335,27 @@ async function startOnce(
     rotate: (mount, files) => swapMount(join(tls, mount), files),
     close: cleanup,
   };
+}
+
+/** Picks the ports, mounts the certificates and writes the config and SDS files into `workDir`. */
+async function writeLocalConfig(o: StartEnvoyOptions, workDir: string) {
+  const port = o.port || (await freePort());
+  const adminPort = o.adminPort || (await freePort());
+  const probePort = o.probePort === undefined ? undefined : o.probePort || (await freePort());
+  const model = localGatewayModel({ ...o, workDir, port, adminPort, probePort });
+
+  const tls = join(workDir, "tls");
+  swapMount(join(tls, "server"), certFiles(o.pki.localhost));
+  swapMount(join(tls, "upstream-client"), certFiles(o.pki.gateway, o.pki.meshCa.cert));
+  swapMount(join(tls, "idp-ca"), { "ca.crt": o.pki.ca.cert });
+
+  const bundle = generateGateway(model, [NotesService], { comments: ["local demo stack"] });
+  mkdirSync(model.sds.dir, { recursive: true });
+  for (const [name, text] of Object.entries(bundle.sds))
+    writeFileSync(join(model.sds.dir, name), text);
+  const configPath = join(workDir, "envoy.yaml");
+  writeFileSync(configPath, bundle.envoyYaml);
+  return { port, adminPort, probePort, model, tls, configPath };
 }
 
 async function waitReady(

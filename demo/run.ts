@@ -1,17 +1,23 @@
 /**
  * `npm run demo`: the whole demo stack on the fixed default ports, each
- * overridable by its environment variable (see README, "Demo"). Prints every
- * URL, the one to open, the path the API calls take (Envoy or direct), the
- * dev users and how to trust the development CA. Ctrl-C stops everything;
- * a second Ctrl-C forces the exit.
+ * overridable by its environment variable (see README, "Demo"). Takes the
+ * production path (Envoy) by default, installing the project-local Envoy when
+ * none is found; prints every URL, the path the API calls take, where the logs
+ * are, and a ready line (demo/banner.ts). One Ctrl-C stops everything; a
+ * second one, a second or more later, forces the exit.
  *
  * Env: GWO_WEB_PORT, GWO_GRPC_WEB_PORT, GWO_BACKEND_PORT, GWO_IDP_PORT,
- * GWO_ENVOY_PORT, GWO_TOKEN_TTL, GWO_RENEW_WINDOW, GWO_CERT_DIR,
- * GWO_ENVOY (auto | on | off), GWO_WEB_MODE (static | dev), GWO_DPOP (on | off).
+ * GWO_ENVOY_PORT, GWO_ENVOY_ADMIN_PORT, GWO_TOKEN_TTL, GWO_RENEW_WINDOW,
+ * GWO_CERT_DIR, GWO_LOG_DIR, GWO_ENVOY (auto | on | off), GWO_WEB_MODE (static | dev),
+ * GWO_DPOP (on | off).
+ *
+ * Run it with `node --import tsx` (as the npm script does), not the `tsx` CLI: the CLI relays
+ * SIGINT to its child and sends it again ~30 ms later, which read as a second Ctrl-C.
  */
-import { relative } from "node:path";
+import { banner } from "./banner.js";
+import { ensureEnvoy } from "./envoy-install.js";
 import { IdpConfigError } from "./idp/server.js";
-import { DEV_USERS } from "./idp/users.js";
+import { DEFAULT_LOG_DIR, openDemoLogs } from "./logs.js";
 import {
   assertPortsFree,
   DEMO_PORTS,
@@ -85,57 +91,6 @@ function optionalNumber(name: string): number | undefined {
   return n;
 }
 
-/** The one step that makes the browser trust the dev CA, for this OS. */
-function trustInstructions(caPath: string): string[] {
-  const ca = relative(process.cwd(), caPath) || caPath;
-  const step =
-    process.platform === "darwin"
-      ? `sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${ca}`
-      : process.platform === "win32"
-        ? `certutil -user -addstore Root ${ca}`
-        : `certutil -d sql:$HOME/.pki/nssdb -A -t "C,," -n grpc-web-oidc-dev -i ${ca}   # Chrome/Chromium (package libnss3-tools)`;
-  return [
-    "Trust the development CA once (it signs only these local endpoints):",
-    `  ${step}`,
-    `  Firefox: Settings → Privacy & Security → Certificates → View Certificates → Authorities → Import ${ca} ("trust this CA to identify websites").`,
-    "  Then restart the browser. Rotate with `npm run pki -- --force`.",
-  ];
-}
-
-function banner(stack: Stack): string {
-  const rows: Array<[string, string]> = [
-    ["web app", stack.web?.url ?? "(not started)"],
-    ["OIDC provider", stack.idp.issuer],
-    ["backend gRPC-Web (dev)", `https://localhost:${stack.backend.webPort}`],
-    ["backend gRPC (mTLS)", `localhost:${stack.backend.mtlsPort}`],
-    ["Envoy", stack.envoy?.url ?? "(not running)"],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const path =
-    stack.path === "envoy"
-      ? `Envoy path: browser → Envoy ${stack.apiUrl} → mTLS → backend`
-      : `direct path: browser → backend ${stack.apiUrl} (development only; ${stack.directReason ?? "no Envoy"})`;
-  return [
-    "",
-    "grpc-web-oidc demo is running",
-    "",
-    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
-    "",
-    `API calls take the ${path}`,
-    `Access tokens live ${stack.idp.accessTokenTtl}s (GWO_TOKEN_TTL).`,
-    stack.dpop
-      ? "DPoP is on (GWO_DPOP=on): tokens are bound to a key the page cannot export; every call carries a proof, checked before the backend runs."
-      : "DPoP is off (GWO_DPOP=on turns it on).",
-    `Dev users (login / password): ${DEV_USERS.map((u) => `${u.login} / ${u.password}`).join(", ")}`,
-    "",
-    ...trustInstructions(stack.pki.ca.cert),
-    "",
-    `Open ${stack.web?.url ?? stack.webOrigin}`,
-    "Ctrl-C stops everything.",
-    "",
-  ].join("\n");
-}
-
 async function main(): Promise<number> {
   let ports: StackPorts;
   let envoy: boolean | "auto";
@@ -154,50 +109,105 @@ async function main(): Promise<number> {
   }
   const webMode = process.env.GWO_WEB_MODE === "dev" ? "dev" : "static";
 
-  console.log("Starting the demo stack (PKI, web app, IdP, backend, Envoy if available)…");
-  let stack: Stack;
+  console.log("Starting the demo stack (PKI, web app, IdP, backend, Envoy)…");
+  let directReason: string | undefined;
   try {
     await assertPortsFree(ports, "127.0.0.1", envoy !== false);
+  } catch (err) {
+    return reportStartError(err);
+  }
+  if (envoy !== false) {
+    const found = await ensureEnvoy({ root, progress: (line) => console.log(line) });
+    if ("reason" in found) {
+      if (envoy === true) {
+        console.error(`demo: GWO_ENVOY=on but ${found.reason}`);
+        return 1;
+      }
+      directReason = found.reason;
+      console.log(`${found.reason}: taking the direct path (development only).`);
+      envoy = false;
+    }
+  }
+
+  const logs = openDemoLogs(process.env.GWO_LOG_DIR || DEFAULT_LOG_DIR);
+  let stack: Stack;
+  try {
     stack = await startStack({
       ports,
       envoy,
       webMode,
+      envoyLog: logs.envoy,
+      backendLog: logs.backend,
       ...(tokenTtl !== undefined ? { tokenTtl } : {}),
       ...(renewWindow !== undefined ? { renewWindow } : {}),
       dpop,
     });
   } catch (err) {
-    if (err instanceof PortInUseError) {
-      console.error(
-        `demo: port ${err.port} (${err.service}) is already in use. ` +
-          `Stop what uses it, or pick another port: ${err.envVar}=<port> npm run demo`,
-      );
-    } else if (err instanceof IdpConfigError || err instanceof EnvoyUnavailableError) {
-      console.error(`demo: ${err.message}`);
-    } else {
-      console.error("demo: failed to start:", err);
-    }
-    return 1;
+    await logs.close();
+    return reportStartError(err);
   }
-  console.log(banner(stack));
+  console.log(banner({ stack, logs, ...(directReason ? { directReason } : {}) }));
+  return await untilStopped(stack, logs);
+}
 
+function reportStartError(err: unknown): number {
+  if (err instanceof PortInUseError) {
+    console.error(
+      `demo: port ${err.port} (${err.service}) is already in use. ` +
+        `Stop what uses it, or pick another port: ${err.envVar}=<port> npm run demo`,
+    );
+  } else if (err instanceof IdpConfigError || err instanceof EnvoyUnavailableError) {
+    console.error(`demo: ${err.message}`);
+  } else {
+    console.error("demo: failed to start:", err);
+  }
+  return 1;
+}
+
+/**
+ * One Ctrl-C may arrive more than once: the terminal signals the whole process group, and a
+ * wrapper (npm, a shell) may relay it. Signals this close to the first are the same keypress.
+ */
+const SAME_KEYPRESS_MS = 1000;
+/** A stop that takes longer than this is forced (something hangs; the exit still cleans up). */
+const STOP_LIMIT_MS = 20_000;
+
+/**
+ * Waits for SIGINT or SIGTERM, then stops the stack in order. A second signal at least
+ * SAME_KEYPRESS_MS later forces the exit; so does a stop that hangs. A forced exit still
+ * stops Envoy and removes its temporary folder (process "exit" handlers in demo/envoy.ts).
+ */
+function untilStopped(stack: Stack, logs: { close(): Promise<void> }): Promise<number> {
   return new Promise<number>((resolve) => {
-    let stopping = false;
+    let firstAt = 0;
+    const force = (why: string) => {
+      console.error(`\n${why}: forcing exit.`);
+      process.exit(130);
+    };
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        console.error(`\n${signal} again: forcing exit.`);
-        process.exit(130);
+      if (firstAt !== 0) {
+        if (Date.now() - firstAt >= SAME_KEYPRESS_MS) force(`${signal} again`);
+        return;
       }
-      stopping = true;
+      firstAt = Date.now();
       console.log(`\n${signal}: stopping (press Ctrl-C again to force)…`);
-      void stack.close().then(() => {
-        console.log("Stopped.");
-        resolve(0);
-      });
+      setTimeout(
+        () => force(`still stopping after ${STOP_LIMIT_MS / 1000} s`),
+        STOP_LIMIT_MS,
+      ).unref();
+      void stack
+        .close()
+        .then(() => logs.close())
+        .then(() => {
+          console.log("Stopped.");
+          resolve(0);
+        });
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
 }
+
+const root = new URL("..", import.meta.url).pathname;
 
 process.exit(await main());

@@ -10,7 +10,14 @@
  */
 import { findEnvoy } from "../src/envoy/find-binary.js";
 import { bindAndRelease, type StartEnvoyOptions, startEnvoy } from "./envoy.js";
-import { API_AUDIENCE, type Idp, type IdpLogRecord, startIdp } from "./idp/server.js";
+import {
+  API_AUDIENCE,
+  DEFAULT_RENEW_WINDOW,
+  type Idp,
+  type IdpLogRecord,
+  numberFromEnv,
+  startIdp,
+} from "./idp/server.js";
 import { type DevPki, ensureDevPki } from "./pki.js";
 import { type Backend, startBackend } from "./server/server.js";
 import { startWebApp, type WebApp } from "./web/start.js";
@@ -27,6 +34,8 @@ export interface StackPorts {
   idp: number;
   /** Envoy listener. Env `GWO_ENVOY_PORT`, demo default 8080. */
   envoy: number;
+  /** Envoy's admin interface (plain HTTP, 127.0.0.1 only). Env `GWO_ENVOY_ADMIN_PORT`, demo default 9901. */
+  envoyAdmin: number;
 }
 
 /** The environment variable that overrides each port (named in port errors). */
@@ -36,6 +45,7 @@ export const PORT_ENV: Readonly<Record<keyof StackPorts, string>> = {
   backend: "GWO_BACKEND_PORT",
   idp: "GWO_IDP_PORT",
   envoy: "GWO_ENVOY_PORT",
+  envoyAdmin: "GWO_ENVOY_ADMIN_PORT",
 };
 
 /** The fixed ports of `npm run demo` (DESIGN.md). */
@@ -45,6 +55,7 @@ export const DEMO_PORTS: Readonly<StackPorts> = {
   backend: 50051,
   idp: 9443,
   envoy: 8080,
+  envoyAdmin: 9901,
 };
 
 /** A running Envoy, as the stack needs it. */
@@ -52,6 +63,8 @@ export interface StackEnvoy {
   readonly port: number;
   /** e.g. `https://localhost:8080` */
   readonly url: string;
+  /** Envoy's admin port on 127.0.0.1, when the starter reports it. */
+  readonly adminPort?: number;
   close(): Promise<void>;
 }
 
@@ -68,7 +81,7 @@ export interface StackOptions {
   readonly tokenTtl?: number;
   /**
    * The browser client's renew window, seconds; the IdP refuses a TTL at or
-   * below it, and the web app is configured with it.
+   * below it, and the web app refreshes this long before expiry.
    * @default env `GWO_RENEW_WINDOW`, else 60 (oidc-client-ts's default)
    */
   readonly renewWindow?: number;
@@ -118,6 +131,8 @@ export interface Stack {
   readonly path: "envoy" | "direct";
   /** Whether tokens are DPoP-bound with a proof per call. */
   readonly dpop: boolean;
+  /** The web app refreshes a token this many seconds before it expires. */
+  readonly renewWindow: number;
   /** Why the stack took the direct path, when it did. */
   readonly directReason?: string;
   /** Stops everything in reverse start order; idempotent. */
@@ -142,7 +157,17 @@ export class EnvoyUnavailableError extends Error {
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const ports: StackPorts = { web: 0, grpcWeb: 0, backend: 0, idp: 0, envoy: 0, ...o.ports };
+  const ports: StackPorts = {
+    web: 0,
+    grpcWeb: 0,
+    backend: 0,
+    idp: 0,
+    envoy: 0,
+    envoyAdmin: 0,
+    ...o.ports,
+  };
+  // One value for the IdP's check and the app's refresh, so the banner tells the truth.
+  const renewWindow = o.renewWindow ?? numberFromEnv("GWO_RENEW_WINDOW") ?? DEFAULT_RENEW_WINDOW;
   const host = o.host ?? "127.0.0.1";
   const pki = ensureDevPki(o.certDir ?? (process.env.GWO_CERT_DIR || undefined));
   const stops: Array<() => Promise<void>> = [];
@@ -178,7 +203,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         redirectUris: [redirectUri],
         postLogoutRedirectUris: [redirectUri],
         ...(o.tokenTtl !== undefined ? { accessTokenTtl: o.tokenTtl } : {}),
-        ...(o.renewWindow !== undefined ? { renewWindow: o.renewWindow } : {}),
+        renewWindow,
         ...(o.idpLog ? { log: o.idpLog } : {}),
         ...(o.dpop ? { dpop: true } : {}),
       }),
@@ -206,10 +231,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     if (envoyPlan.starter) {
       const starter = envoyPlan.starter;
       try {
-        envoy = await bind("envoy", ports, () =>
+        envoy = await bind(["envoy", "envoyAdmin"], ports, () =>
           starter({
             pki,
             port: ports.envoy,
+            adminPort: ports.envoyAdmin,
             backendPort: backend.mtlsPort,
             idpIssuer: idp.issuer,
             jwksUri: idp.jwksUri,
@@ -241,7 +267,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       path,
       tokenTtl: idp.accessTokenTtl,
       ...(o.dpop ? { dpop: true } : {}),
-      ...(o.renewWindow !== undefined ? { refreshLeewaySeconds: o.renewWindow } : {}),
+      refreshLeewaySeconds: renewWindow,
     });
 
     return {
@@ -255,6 +281,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       apiUrl,
       path,
       dpop: o.dpop === true,
+      renewWindow,
       ...(directReason && !envoy ? { directReason } : {}),
       close,
     };
@@ -293,7 +320,7 @@ export async function assertPortsFree(
 ): Promise<void> {
   for (const key of Object.keys(PORT_ENV) as Array<keyof StackPorts>) {
     const port = ports[key];
-    if (!port || (key === "envoy" && !withEnvoy)) continue;
+    if (!port || ((key === "envoy" || key === "envoyAdmin") && !withEnvoy)) continue;
     const free = await bindAndRelease(port, host).then(
       () => true,
       () => false,

@@ -297,7 +297,14 @@ function configuration(c: {
       // Proofs at the token endpoint bind a public client's refresh token to its key and
       // put `cnf.jkt` in JWT access tokens; replayed proofs are refused.
       dPoP: { enabled: true, allowReplay: false },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // oidc-provider's default rule, written out (its default prints a development notice
+        // on first use): a client may revoke only tokens issued to it.
+        async allowedPolicy(_ctx, client, token) {
+          return token.clientId === client.clientId;
+        },
+      },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -386,7 +393,8 @@ function originOf(uri: string): string {
   return url.origin;
 }
 
-function numberFromEnv(name: string): number | undefined {
+/** A number of seconds from the environment; undefined when unset or blank. */
+export function numberFromEnv(name: string): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === "") return undefined;
   const n = Number(raw);

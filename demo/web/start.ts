@@ -120,6 +120,9 @@ export async function startWebApp(o: StartWebAppOptions): Promise<WebApp> {
         {
           name: "gwo-runtime-config",
           configureServer(server) {
+            server.middlewares.use((req, res, next) => {
+              if (!redirectToCanonical(req, res, url)) next();
+            });
             server.middlewares.use("/config.json", (_req, res) => serveConfig(res));
           },
         },
@@ -133,6 +136,7 @@ export async function startWebApp(o: StartWebAppOptions): Promise<WebApp> {
   } else {
     const dir = await buildWebApp();
     const server = createHttpsServer(tls, (req, res) => {
+      if (redirectToCanonical(req, res, url)) return;
       if (new URL(req.url ?? "/", "https://x").pathname === "/config.json") serveConfig(res);
       else void serveStatic(dir, req, res, config);
     });
@@ -159,6 +163,22 @@ export async function startWebApp(o: StartWebAppOptions): Promise<WebApp> {
     },
     close: closeServer,
   };
+}
+
+/**
+ * Sends a request for another name of this listener (`https://127.0.0.1:5173`, which the
+ * certificate also covers) to the app's own origin. The IdP sends the browser back to the
+ * registered redirect URI on `localhost`, whose storage does not hold the sign-in state
+ * started on `127.0.0.1`: the sign-in would fail. Returns true when it redirected.
+ */
+export function redirectToCanonical(
+  req: IncomingMessage,
+  res: ServerResponse,
+  origin: string,
+): boolean {
+  if (!origin || req.headers.host === new URL(origin).host) return false;
+  res.writeHead(308, { location: `${origin}${req.url ?? "/"}`, "cache-control": "no-store" }).end();
+  return true;
 }
 
 const types: Record<string, string> = {

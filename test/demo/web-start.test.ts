@@ -64,6 +64,16 @@ describe("startWebApp (static mode)", () => {
     expect(res.headers["referrer-policy"]).toBe("no-referrer");
   });
 
+  it("sends https://127.0.0.1:<port>/… to the app's own origin (where the sign-in state lives)", async () => {
+    const res = await httpsGet(
+      `https://127.0.0.1:${web.port}/some/route?code=x&state=y`,
+      pki.ca.cert,
+    );
+    expect(res.status).toBe(308);
+    expect(res.headers.location).toBe(`${web.url}/some/route?code=x&state=y`);
+    expect((await get("/")).status).toBe(200);
+  });
+
   it("never serves files outside the build folder", async () => {
     const paths = [
       "/../../package.json",

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { assertPortsFree, PortInUseError, startStack } from "../../demo/stack.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -112,13 +112,17 @@ describe("npm run demo", () => {
         fail(new Error(`demo exited early (${code}):\n${run.output()}`));
       });
     });
+    // A failed expectation below must not leave the demo running.
+    onTestFinished(() => {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
+    });
     const out = run.output();
     expect(out).toMatch(/OIDC provider\s+https:\/\/localhost:\d+/);
     expect(out).toMatch(/web app\s+https:\/\/localhost:\d+/);
     expect(out).toContain("direct path");
     expect(out).toContain("reader / reader, writer / writer, admin / admin");
     expect(out).toContain("Trust the development CA");
-    expect(out).toMatch(/Open https:\/\/localhost:\d+/);
+    expect(out).toMatch(/^Ready: open https:\/\/localhost:\d+/m);
     run.child.kill("SIGINT");
     expect(await run.exit).toBe(0);
     expect(run.output()).toContain("Stopped.");
