@@ -104,7 +104,7 @@ describe.skipIf(!findEnvoy(root))("npm run demo with Envoy", () => {
       const access = await waitForFile(join(logDir, "envoy.log"), (t) =>
         t.includes('"/demo.v1.NotesService/ListNotes"'),
       );
-      expect(access).toMatch(/"status":"?401/);
+      expect(access).toMatch(/"grpc_status":"?(16|Unauthenticated)\b/);
       expect(access).not.toMatch(/authorization|bearer/i);
 
       const backendUrl = urlOf(out, "backend gRPC-Web \\(dev\\)");
