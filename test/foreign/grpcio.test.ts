@@ -13,12 +13,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEnvoy, startEnvoy } from "../../demo/envoy.js";
-import { NotesService } from "../../demo/gen/demo/v1/notes_pb.js";
+import { GetNoteRequestSchema, NotesService } from "../../demo/gen/demo/v1/notes_pb.js";
 import {
   BACKEND_DNS,
   type DevPki,
@@ -40,6 +41,7 @@ import {
 import { createOidcTransport, StaticTokenSource } from "../../src/web/index.js";
 import { repoRoot } from "../helpers/buf.js";
 import { ORIGIN, type Signer, startSigner } from "../helpers/gateway-stack.js";
+import { grpcWebCall } from "../helpers/grpc-web-wire.js";
 
 const PYTHON = join(repoRoot, ".venv", "grpcio", "bin", "python");
 const HERE = join(repoRoot, "test", "foreign", "grpcio");
@@ -240,7 +242,29 @@ describe.skipIf(noPython !== "" || noEnvoy !== "")(
       expect(read).not.toBe("ok");
       expect((read as { code: Code }).code).toBe(Code.DeadlineExceeded);
       expect(Date.now() - started).toBeLessThan(5000);
-      const seen = py!.calls("GetNote").at(-1);
+      // What every gRPC-Web client reads, binary and text: HTTP 200, trailers-only
+      // DEADLINE_EXCEEDED (Envoy's own reply used to be HTTP 504 with grpc-status 14).
+      const slow = toBinary(GetNoteRequestSchema, create(GetNoteRequestSchema, { id: "slow" }));
+      for (const format of ["binary", "text"] as const) {
+        const wire = await grpcWebCall({
+          baseUrl: envoy!.url,
+          path: "/demo.v1.NotesService/GetNote",
+          messages: [slow],
+          format,
+          headers: {
+            authorization: `Bearer ${await signer.mint({ scope: "notes.read" })}`,
+            "grpc-timeout": "500m",
+          },
+          dispatcher: agent,
+        });
+        // The message is the gateway's ("deadline exceeded") or, when the backend's own timer
+        // ends the call first, grpcio's ("Deadline Exceeded"); the code is the same either way.
+        expect([wire.status, wire.grpcStatus], format).toEqual([
+          200,
+          String(Code.DeadlineExceeded),
+        ]);
+      }
+      const seen = py!.calls("GetNote").at(0);
       // The backend was given the deadline (what is left of the 1 s when it arrived).
       expect(seen?.deadline_ms).toBeGreaterThan(0);
       expect(seen?.deadline_ms).toBeLessThanOrEqual(1000);

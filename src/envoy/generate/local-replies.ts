@@ -30,6 +30,8 @@ export interface GrpcLocalReply {
 
 /** The message of a gateway rate-limit refusal. */
 export const RATE_LIMITED_MESSAGE = "rate limit exceeded";
+/** The message when a call's deadline ran out at the gateway. */
+export const DEADLINE_EXCEEDED_MESSAGE = "deadline exceeded";
 /** The message when the gateway has no backend to send a call to. */
 export const UPSTREAM_UNAVAILABLE_MESSAGE = "upstream unavailable";
 
@@ -61,6 +63,16 @@ export const GRPC_LOCAL_REPLIES: readonly GrpcLocalReply[] = [
       "once, which is the wrong answer to a rate limit. gRPC's status guide names RESOURCE_EXHAUSTED " +
       "for exhausted quotas, Connect maps it to and from HTTP 429, and Envoy's own " +
       "rate_limited_as_resource_exhausted option picks it",
+  },
+  {
+    httpStatus: 504,
+    grpcStatus: Code.DeadlineExceeded,
+    message: DEADLINE_EXCEEDED_MESSAGE,
+    why:
+      "the caller's grpc-timeout ran out before the backend answered (route max_stream_duration: " +
+      "'downstream duration timeout'). DEADLINE_EXCEEDED, not the UNAVAILABLE of gRPC's HTTP table: " +
+      "the generated routes have no other timeout that answers 504, and a client must not retry it " +
+      "as if the backend were down",
   },
   {
     httpStatus: 503,
