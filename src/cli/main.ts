@@ -3,7 +3,7 @@ import { runEnvoyCli } from "../envoy/cli.js";
 const USAGE = `usage: grpc-web-oidc <command>
 
 commands:
-  envoy generate [--gateway envoy/gateway.yaml] [-o envoy/envoy.yaml]
+  envoy generate [--gateway envoy/gateway.yaml] [-o envoy/envoy.yaml] [--check] [--strict]
   envoy validate FILE...
 `;
 

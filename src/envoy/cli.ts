@@ -1,5 +1,5 @@
 const USAGE = `usage:
-  grpc-web-oidc envoy generate [--gateway envoy/gateway.yaml] [-o envoy/envoy.yaml]
+  grpc-web-oidc envoy generate [--gateway envoy/gateway.yaml] [-o envoy/envoy.yaml] [--check] [--strict]
   grpc-web-oidc envoy validate FILE...
 `;
 

@@ -8,10 +8,10 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 export const repoRoot = new URL("../..", import.meta.url).pathname;
 
 /**
- * Compiles proto sources with buf (the real compiler, not a hand-built
- * descriptor) next to our access.proto, and returns the file registry.
+ * Writes proto sources next to our access.proto and runs `buf build` (the real
+ * compiler, not a hand-built descriptor); returns the image file's path.
  */
-export function compileProtos(files: Record<string, string>): FileRegistry {
+export function buildImage(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "gwo-proto-"));
   const access = "grpcweboidc/v1/access.proto";
   mkdirSync(join(dir, dirname(access)), { recursive: true });
@@ -25,5 +25,10 @@ export function compileProtos(files: Record<string, string>): FileRegistry {
   execFileSync(join(repoRoot, "node_modules/.bin/buf"), ["build", dir, "-o", out], {
     stdio: ["ignore", "ignore", "pipe"],
   });
-  return createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(out)));
+  return out;
+}
+
+/** {@link buildImage}, read back as a file registry. */
+export function compileProtos(files: Record<string, string>): FileRegistry {
+  return createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(buildImage(files))));
 }

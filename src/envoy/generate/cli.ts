@@ -1,21 +1,28 @@
 /**
  * `grpc-web-oidc envoy generate [--gateway envoy/gateway.yaml] [-o envoy/envoy.yaml]
- *   [--sds-out DIR] [--proto-image FILE] [--check]`
- * Exit 0 written (or up to date with --check), 1 bad input (or out of date), 2 usage error.
+ *   [--sds-out DIR] [--proto-image FILE] [--check] [--strict]`
+ * Exit 0 written (or up to date with --check), 1 bad input (or out of date, or with --strict
+ * a method without an access option), 2 usage error.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { DescService } from "@bufbuild/protobuf";
+import { HEALTH_SERVICE } from "../../access/policy.js";
 import { isEnvoyError } from "../errors.js";
 import { loadServices } from "../proto-image/load.js";
 import { generateGateway } from "./emit.js";
+import { unifiedDiff } from "./line-diff.js";
 import { loadGatewayFile } from "./load.js";
 
-const USAGE = `usage: grpc-web-oidc envoy generate [--gateway FILE] [-o FILE] [--sds-out DIR] [--proto-image FILE] [--check]
+const USAGE = `usage: grpc-web-oidc envoy generate [--gateway FILE] [-o FILE] [--sds-out DIR] [--proto-image FILE] [--check] [--strict]
   --gateway FILE      gateway inputs (default envoy/gateway.yaml)
   -o, --out FILE      the Envoy bootstrap to write (default envoy/envoy.yaml)
   --sds-out DIR       where the SDS secret files go (default: sds/ next to --out)
   --proto-image FILE  a \`buf build\` image with your services (default: \`buf build\` of the current directory)
-  --check             write nothing; exit 1 when the files on disk differ from what would be generated
+  --check             write nothing; exit 1 when the files on disk differ from what would be
+                      generated, and show the difference as a unified diff
+  --strict            a method without an access option (denied at the gateway) is an error, not a
+                      warning
 `;
 
 interface Args {
@@ -24,6 +31,7 @@ interface Args {
   sdsOut: string | undefined;
   protoImage: string | undefined;
   check: boolean;
+  strict: boolean;
 }
 
 /** Runs the command; returns the exit code. */
@@ -54,11 +62,23 @@ export async function runGenerate(argv: readonly string[]): Promise<number> {
         text,
       ]),
     ];
+    if (bundle.deniedMethods.length > 0) {
+      process.stderr.write(deniedReport(bundle.deniedMethods, services, args.strict));
+      if (args.strict) return 1;
+    }
     if (args.check) {
-      const stale = files.filter(([f, text]) => !existsSync(f) || readFileSync(f, "utf8") !== text);
-      for (const [f] of stale)
-        process.stderr.write(`${f}: out of date (run grpc-web-oidc envoy generate)\n`);
-      return stale.length === 0 ? 0 : 1;
+      let stale = 0;
+      for (const [f, text] of files) {
+        const current = existsSync(f) ? readFileSync(f, "utf8") : undefined;
+        if (current === text) continue;
+        stale++;
+        process.stderr.write(
+          current === undefined
+            ? `${f}: missing (run grpc-web-oidc envoy generate)\n`
+            : `${f}: out of date (run grpc-web-oidc envoy generate); what would change:\n${unifiedDiff(current, text, `${f} (on disk)`, `${f} (generated)`)}`,
+        );
+      }
+      return stale === 0 ? 0 : 1;
     }
     for (const [f, text] of files) {
       mkdirSync(dirname(f), { recursive: true });
@@ -76,8 +96,28 @@ export async function runGenerate(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * The warning (or, with --strict, the error) for methods without an access option: they
+ * are denied at the gateway, which is safe but rarely meant, and silent otherwise.
+ */
+function deniedReport(
+  denied: readonly string[],
+  services: readonly DescService[],
+  strict: boolean,
+): string {
+  const guarded = services.filter((s) => s.typeName !== HEALTH_SERVICE);
+  const total = guarded.reduce((n, s) => n + s.methods.length, 0);
+  const what =
+    denied.length >= total
+      ? `no method of ${guarded.map((s) => s.typeName).join(", ")} has a (grpcweboidc.v1.access) option: the gateway denies every call (deny-all)`
+      : `${denied.length} of ${total} methods have no (grpcweboidc.v1.access) option and are denied at the gateway`;
+  const list = denied.map((p) => `  ${p}\n`).join("");
+  const hint = strict ? "" : "  (--strict makes this an error)\n";
+  return `envoy generate: ${strict ? "error" : "warning"}: ${what}:\n${list}${hint}`;
+}
+
 /** Options that take a value: which field it sets, and the error when it is missing. */
-const VALUE_OPTIONS = new Map<string, [keyof Omit<Args, "check">, string]>([
+const VALUE_OPTIONS = new Map<string, [keyof Omit<Args, "check" | "strict">, string]>([
   ["--gateway", ["gateway", "--gateway needs a file"]],
   ["-o", ["out", "-o needs a file"]],
   ["--out", ["out", "-o needs a file"]],
@@ -92,6 +132,7 @@ function parseArgs(argv: readonly string[]): Args | string {
     sdsOut: undefined,
     protoImage: undefined,
     check: false,
+    strict: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? "";
@@ -105,6 +146,7 @@ function parseArgs(argv: readonly string[]): Args | string {
       if (!v) return option[1];
       args[option[0]] = v;
     } else if (flag === "--check") args.check = true;
+    else if (flag === "--strict") args.strict = true;
     else if (flag === "-h" || flag === "--help") return "help";
     else return `unknown argument ${JSON.stringify(a)}`;
   }

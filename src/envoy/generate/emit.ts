@@ -20,6 +20,11 @@ export interface GatewayBundle {
   readonly envoyYaml: string;
   /** SDS resource files: file name (e.g. `server-cert.yaml`) → YAML text. */
   readonly sds: Readonly<Record<string, string>>;
+  /**
+   * Paths of the services' methods that have no access option, which the gateway denies
+   * (default deny), e.g. `["/demo.v1.NotesService/Export"]`. All of them: a deny-all gateway.
+   */
+  readonly deniedMethods: readonly string[];
 }
 
 /** Options for {@link generateGateway}. */
@@ -41,7 +46,8 @@ export function generateGateway(
   const sds = Object.fromEntries(
     Object.entries(buildSdsResources(model)).map(([file, doc]) => [file, emitYaml(doc, comments)]),
   );
-  return { envoyYaml: emitYaml(buildBootstrap(model, policy), comments), sds };
+  const deniedMethods = policy.methods.filter((m) => m.rule === undefined).map((m) => m.path);
+  return { envoyYaml: emitYaml(buildBootstrap(model, policy), comments), sds, deniedMethods };
 }
 
 /** YAML text with the generated-file header. */

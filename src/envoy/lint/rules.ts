@@ -9,6 +9,7 @@ import { dpopWithoutProofCheck } from "./dpop/dpop-without-proof-check.js";
 import { extAuthzFailOpen } from "./dpop/ext-authz-fail-open.js";
 import { adminNonLoopback } from "./http/admin-non-loopback.js";
 import { edgeRemoteAddressOff } from "./http/edge-remote-address-off.js";
+import { grpcWebMissing } from "./http/grpc-web-missing.js";
 import { pathNormalizationOff } from "./http/path-normalization-off.js";
 import { ratelimitNotEnforced } from "./http/ratelimit-not-enforced.js";
 import { routeTimeoutCutsStreams } from "./http/route-timeout-cuts-streams.js";
@@ -20,6 +21,7 @@ import { streamCoverageGap } from "./jwt/stream-coverage-gap.js";
 import { tokenOutsideHeader } from "./jwt/token-outside-header.js";
 import { methodWithoutPolicy } from "./rbac/method-without-policy.js";
 import { policyPathUnknown } from "./rbac/policy-path-unknown.js";
+import { policyStale } from "./rbac/policy-stale.js";
 import { rbacAllowAll } from "./rbac/rbac-allow-all.js";
 import { rbacNoRules } from "./rbac/rbac-no-rules.js";
 import { rbacPathHeader } from "./rbac/rbac-path-header.js";
@@ -38,11 +40,13 @@ import { upstreamTlsNoSan } from "./tls/upstream-tls-no-san.js";
 export const LINT_RULES: readonly LintRule[] = [
   plaintextListener,
   plaintextUpstream,
+  grpcWebMissing,
   tokenOutsideHeader,
   streamCoverageGap,
   healthNotExempt,
   policyPathUnknown,
   methodWithoutPolicy,
+  policyStale,
   corsOriginWildcard,
   corsOriginInsecure,
   corsAfterAuth,

@@ -13,7 +13,14 @@ export {
   routeMatchPath,
   stringMatches,
 } from "./matchers.js";
-export { type PolicyPath, policyPaths, rbacAllows, rbacFilters } from "./rbac.js";
+export {
+  type PolicyPath,
+  policyPaths,
+  type RbacGrant,
+  rbacAllows,
+  rbacFilters,
+  rbacGrants,
+} from "./rbac.js";
 export { clustersByName, hasSanMatch, hasTrustedCa, upstreamTls } from "./tls.js";
 export { FILTER_TYPES, T } from "./type-names.js";
 export { get, headerList, isMsg, msgs, typeOf } from "./values.js";

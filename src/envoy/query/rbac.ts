@@ -69,3 +69,39 @@ export function* policyPaths(q: ConfigQuery): Generator<PolicyPath> {
     }
   }
 }
+
+/** What an RBAC ALLOW policy grants a path to: anyone, or callers whose token carries claim values. */
+export interface RbacGrant {
+  /** The policy (an entry of `rules.policies`). */
+  readonly policy: DecodedMessage;
+  /** A principal is `any: true`: no token needed. */
+  readonly public: boolean;
+  /** Every value the principals look for in a claim list (`list_match`), e.g. scopes and roles. */
+  readonly values: ReadonlySet<string>;
+}
+
+/**
+ * The ALLOW policies of an RBAC config whose permissions match `path`, each with a summary
+ * of its principals; empty when none matches (or the action is not ALLOW).
+ */
+export function rbacGrants(config: Decoded | undefined, path: string): RbacGrant[] {
+  const rules = get(config, "rules");
+  if (!isMsg(rules) || (rules.action ?? "ALLOW") !== "ALLOW" || !isMsg(rules.policies)) return [];
+  return Object.values(rules.policies)
+    .filter(isMsg)
+    .filter((p) => msgs(p.permissions).some((perm) => permissionMatches(perm, path)))
+    .map((policy) => {
+      const principals = msgs(policy.principals);
+      const values = new Set<string>();
+      const walk = (v: Decoded | undefined): void => {
+        if (Array.isArray(v)) v.forEach(walk);
+        else if (isMsg(v)) {
+          const exact = get(v, "list_match", "one_of", "string_match", "exact");
+          if (typeof exact === "string") values.add(exact);
+          for (const child of Object.values(v)) walk(child);
+        }
+      };
+      walk(principals);
+      return { policy, public: principals.some((p) => p.any === true), values };
+    });
+}

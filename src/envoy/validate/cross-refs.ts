@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from "node:path";
 import {
   type ConfigQuery,
   connectionManagers,
+  FILTER_TYPES,
   get,
   httpFilters,
   isMsg,
@@ -30,6 +31,7 @@ export const ENVOY_LOAD_RULES: ReadonlySet<string> = new Set([
   "bad-ip-address",
   "tls-no-certificate",
   "unknown-protocol-options",
+  "terminal-filter-not-last",
 ]);
 
 /** A file named by the config (SDS path, watched directory, DataSource filename). */
@@ -135,7 +137,19 @@ export function crossReferences(ctx: ConfigQuery): Issue[] {
   }
 
   for (const { hcm } of connectionManagers(ctx)) {
-    const names = new Set(httpFilters(hcm).map((f) => String(f.filter.name)));
+    // Envoy refuses a chain whose terminal filter (the router) is not the last one.
+    const chain = httpFilters(hcm);
+    const router = chain.findIndex((f) => f.type === FILTER_TYPES.router);
+    if (router >= 0 && router < chain.length - 1)
+      out.push(
+        issue(
+          chain[router]?.filter ?? hcm,
+          "name",
+          "terminal-filter-not-last",
+          "the router ends the filter chain and must be the last HTTP filter; Envoy refuses this chain",
+        ),
+      );
+    const names = new Set(chain.map((f) => String(f.filter.name)));
     const check = (holder: DecodedMessage) => {
       const tpfc = holder.typed_per_filter_config;
       if (!isMsg(tpfc)) return;

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runGenerate } from "../../../src/envoy/generate/cli.js";
-import { repoRoot } from "../../helpers/buf.js";
+import { buildImage, repoRoot } from "../../helpers/buf.js";
 
 function captureStderr(): () => string {
   let out = "";
@@ -92,5 +92,82 @@ describe("grpc-web-oidc envoy generate", () => {
     const stderr = captureStderr();
     expect(await inRepo(() => runGenerate(["--check", "-o", join(dir, "envoy.yaml")]))).toBe(1);
     expect(stderr()).toContain("out of date");
+  });
+});
+
+describe("envoy generate: methods the protos leave without an access option", () => {
+  afterEach(() => vi.restoreAllMocks());
+  const proto = (withOptions: boolean) => `syntax = "proto3";
+package shop.v1;
+import "grpcweboidc/v1/access.proto";
+service Shop {
+  rpc List(Empty) returns (Empty) {${withOptions ? " option (grpcweboidc.v1.access) = {authenticated: true};" : ""} }
+  rpc Buy(Empty) returns (Empty) {}
+}
+message Empty {}
+`;
+
+  it("warns, listing every denied method, and still writes the bundle", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gwo-cli-"));
+    const image = buildImage({ "shop/v1/shop.proto": proto(true) });
+    const stderr = captureStderr();
+    const code = await inRepo(() =>
+      runGenerate(["--proto-image", image, "-o", join(dir, "envoy.yaml")]),
+    );
+    const err = stderr();
+    expect(code).toBe(0);
+    expect(err).toContain("warning: 1 of 2 methods have no (grpcweboidc.v1.access) option");
+    expect(err).toContain("  /shop.v1.Shop/Buy\n");
+    expect(err).not.toContain("/shop.v1.Shop/List");
+    expect(existsSync(join(dir, "envoy.yaml"))).toBe(true);
+  });
+
+  it("says so plainly when no method has an option (a deny-all gateway), and --strict fails writing nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gwo-cli-"));
+    const image = buildImage({ "shop/v1/shop.proto": proto(false) });
+    const stderr = captureStderr();
+    const code = await inRepo(() =>
+      runGenerate(["--strict", "--proto-image", image, "-o", join(dir, "envoy.yaml")]),
+    );
+    const err = stderr();
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /error: no method of shop\.v1\.Shop has a \(grpcweboidc\.v1\.access\) option: the gateway denies every call \(deny-all\)/,
+    );
+    expect(err).toContain("  /shop.v1.Shop/List\n  /shop.v1.Shop/Buy\n");
+    expect(existsSync(join(dir, "envoy.yaml"))).toBe(false);
+  });
+
+  it("is silent for the demo protos, where every method has an option", async () => {
+    const stderr = captureStderr();
+    expect(await inRepo(() => runGenerate(["--check", "--strict"]))).toBe(0);
+    expect(stderr()).toBe("");
+  });
+});
+
+describe("envoy generate --check: what differs", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("prints a unified diff of a stale file against what would be generated", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gwo-cli-"));
+    const current = readFileSync(join(repoRoot, "envoy", "envoy.yaml"), "utf8");
+    writeFileSync(join(dir, "envoy.yaml"), current.replace("max_tokens: 2000", "max_tokens: 20"));
+    cpSync(join(repoRoot, "envoy", "sds"), join(dir, "sds"), { recursive: true });
+    const stderr = captureStderr();
+    expect(await inRepo(() => runGenerate(["--check", "-o", join(dir, "envoy.yaml")]))).toBe(1);
+    const err = stderr();
+    expect(err).toContain(`${join(dir, "envoy.yaml")}: out of date`);
+    expect(err).toMatch(/^@@ -\d+,7 \+\d+,7 @@$/m);
+    expect(err).toMatch(/^- +max_tokens: 20$/m);
+    expect(err).toMatch(/^\+ +max_tokens: 2000$/m);
+    expect(err).not.toContain("sds/");
+  });
+
+  it("names a missing file as missing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gwo-cli-"));
+    cpSync(join(repoRoot, "envoy", "envoy.yaml"), join(dir, "envoy.yaml"));
+    const stderr = captureStderr();
+    expect(await inRepo(() => runGenerate(["--check", "-o", join(dir, "envoy.yaml")]))).toBe(1);
+    expect(stderr()).toContain(`${join(dir, "sds", "server-cert.yaml")}: missing`);
   });
 });

@@ -1,8 +1,9 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runValidate } from "../../../src/envoy/validate/cli.js";
+import { buildImage, repoRoot } from "../../helpers/buf.js";
 import { CASES, GOOD, GOOD_FILE, variantText } from "./corpus.js";
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -110,5 +111,37 @@ describe("grpc-web-oidc envoy validate", () => {
     const img = join(dir, "not-an-image.binpb");
     writeFileSync(img, "garbage");
     expect((await run(["--proto-image", img, GOOD_FILE])).code).toBe(2);
+  });
+});
+
+describe("envoy validate --proto-image: the policy compared with the protos", () => {
+  const notes = readFileSync(join(repoRoot, "proto", "demo", "v1", "notes.proto"), "utf8");
+  const bundle = join(repoRoot, "envoy", "envoy.yaml");
+
+  it("passes the checked-in bundle against the protos it was generated from", async () => {
+    const image = buildImage({ "demo/v1/notes.proto": notes });
+    const r = await run(["--no-files", "--proto-image", image, bundle]);
+    expect(r.out).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("reports, per method, a bundle that still allows what the protos took away or changed", async () => {
+    // PurgeNotes loses its option (now denied by default); CreateNote now needs notes.admin.
+    const changed = notes
+      .replace('option (grpcweboidc.v1.access) = {roles: ["admin"]};', "")
+      .replace('{scopes: ["notes.write"]}', '{scopes: ["notes.admin"]}');
+    expect(changed).not.toBe(notes);
+    const image = buildImage({ "demo/v1/notes.proto": changed });
+    const r = await run(["--no-files", "--proto-image", image, bundle]);
+    expect(r.code).toBe(1);
+    const stale = r.out.split("\n").filter((l) => l.includes(" policy-stale "));
+    expect(stale).toEqual([
+      expect.stringMatching(
+        /envoy\/envoy\.yaml:\d+:\d+ policy-stale \/demo\.v1\.NotesService\/CreateNote: the protos ask for scope notes\.admin; RBAC grants it to tokens with notes\.write$/,
+      ),
+      expect.stringMatching(
+        /envoy\/envoy\.yaml:\d+:\d+ policy-stale \/demo\.v1\.NotesService\/PurgeNotes: the protos ask for no access option \(denied by default\); RBAC grants it to tokens with admin$/,
+      ),
+    ]);
   });
 });

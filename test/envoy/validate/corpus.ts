@@ -794,6 +794,47 @@ export const CASES: readonly CorpusCase[] = [
     after: "allow_origin_string_match",
   },
   {
+    name: "lint-policy-stale-role-became-scope",
+    kind: "lint",
+    rule: "policy-stale",
+    mutate: set(
+      [
+        ...POLICIES,
+        "admin",
+        "principals",
+        0,
+        "sourced_metadata",
+        "metadata_matcher",
+        "value",
+        "list_match",
+        "one_of",
+        "string_match",
+        "exact",
+      ],
+      "notes.read",
+    ),
+    find: "principals",
+    after: "PurgeNotes",
+  },
+  {
+    name: "lint-grpc-web-filter-missing",
+    kind: "lint",
+    rule: "grpc-web-missing",
+    mutate: del([...F, 4]),
+    find: "http_filters",
+  },
+  {
+    name: "xref-router-not-last",
+    kind: "xref",
+    rule: "terminal-filter-not-last",
+    text: (good) =>
+      good.replace(
+        /( +- name: envoy\.filters\.http\.grpc_web\n(?: +.*\n){2})( +- name: envoy\.filters\.http\.router\n(?: +.*\n){2})/,
+        "$2$1",
+      ),
+    find: "envoy.filters.http.router",
+  },
+  {
     name: "lint-cors-after-auth",
     kind: "lint",
     rule: "cors-after-auth",
