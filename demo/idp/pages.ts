@@ -1,8 +1,10 @@
 /**
  * The IdP's HTML: one small layout, a login form an automated browser can
  * drive (`input[name=login]`, `input[name=password]`, `button[type=submit]`),
- * and the logout / error pages. No external assets, no scripts.
+ * and the logout / error pages. No external assets; one script, allowed by its hash, that
+ * submits the sign-out the app asked for.
  */
+import { createHash } from "node:crypto";
 import { DEV_USERS } from "./users.js";
 
 const CSS = `
@@ -88,6 +90,32 @@ ${form}
 <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button>
 <button class="secondary" type="submit" form="op.logoutForm">Stay signed in</button>`,
   );
+}
+
+const AUTO_SUBMIT = 'document.getElementById("op.logoutForm").submit();';
+
+/**
+ * The sign-out an app asked for with a valid id_token_hint: oidc-provider's form (its xsrf
+ * field) with `logout=yes`, submitted at once by a script that the CSP allows by hash only;
+ * without scripts a button does the same.
+ */
+export function autoLogoutPage(form: string): { html: string; csp: string } {
+  const withYes = form.replace(
+    "</form>",
+    '<input type="hidden" name="logout" value="yes"/></form>',
+  );
+  const hash = createHash("sha256").update(AUTO_SUBMIT).digest("base64");
+  const html = layout(
+    "Signing out",
+    `<h1>Signing out…</h1>
+${withYes}
+<noscript><button autofocus type="submit" form="op.logoutForm">Sign out</button></noscript>
+<script>${AUTO_SUBMIT}</script>`,
+  );
+  return {
+    html,
+    csp: `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${hash}'; frame-ancestors 'none'`,
+  };
 }
 
 export function messagePage(title: string, message: string): string {

@@ -22,7 +22,7 @@ import { DEMO_API_AUDIENCE, DEMO_CLIENT_ID } from "../oidc-client.js";
 import type { DevPki } from "../pki.js";
 import { createMemoryStore } from "./adapter.js";
 import { handleInteraction } from "./interactions.js";
-import { errorPage, loggedOutPage, logoutPage } from "./pages.js";
+import { autoLogoutPage, errorPage, loggedOutPage, logoutPage } from "./pages.js";
 import { API_SCOPES, findUser } from "./users.js";
 
 /** The demo SPA's client id (public client, no secret). */
@@ -310,6 +310,15 @@ function configuration(c: {
         enabled: true,
         async logoutSource(ctx, form) {
           ctx.type = "html";
+          // oidc-provider has validated the id_token_hint (signature, and issued to this
+          // client) before calling us: the app itself asked, so sign out without asking again.
+          // Without a hint the request could come from any page: ask.
+          if (ctx.oidc.entities.IdTokenHint && ctx.oidc.client) {
+            const page = autoLogoutPage(form);
+            ctx.set("content-security-policy", page.csp);
+            ctx.body = page.html;
+            return;
+          }
           ctx.body = logoutPage(form, ctx.host);
         },
         async postLogoutSuccessSource(ctx) {

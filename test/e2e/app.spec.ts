@@ -261,12 +261,14 @@ test("7. sign-out clears the tokens from storage (shared: IndexedDB, and ?storag
     };
     expect(stored.refresh_token).toBeTruthy();
 
+    // Through the IdP (which signs out at once: the app sent its id_token_hint) and back to
+    // the app (its only navigation after the click); listening starts before the click.
+    // The app's only navigation after the click is the post-logout redirect back to it.
+    const backToApp = page.waitForRequest(
+      (r) => r.isNavigationRequest() && r.url().startsWith(appOrigin),
+    );
     await byId(page, "btn-signout").click();
-    // The IdP asks to confirm the sign-out, then sends the browser back to the app.
-    await page.waitForURL((u) => u.origin !== appOrigin, { timeout: 15_000 });
-    const confirm = page.locator("button[name=logout][value=yes]");
-    if (await confirm.count()) await confirm.click();
-    await page.waitForURL((u) => u.origin === appOrigin, { timeout: 15_000 });
+    await backToApp;
     await page.waitForSelector("body[data-ready]");
     await byId(page, "signed-out").waitFor();
 

@@ -42,6 +42,9 @@ export async function signInAs(page: Page, appUrl: string, user: string): Promis
   await byId(page, "session-subject").filter({ hasText: user }).waitFor();
 }
 
+/** RPC log entries of calls a person started (not the app's own, e.g. the list after Create). */
+export const CLICKED_RPC = '[data-kind="rpc"]:not([data-trigger="auto"])';
+
 /** Number of event-log entries matching a CSS attribute filter, e.g. `[data-kind=rpc]`. */
 export function countLog(page: Page, filter = ""): Promise<number> {
   return page.locator(`[data-testid="log-entry"]${filter}`).count();
@@ -52,12 +55,12 @@ export function countLog(page: Page, filter = ""): Promise<number> {
  * (`OK`, `PERMISSION_DENIED`, …).
  */
 export async function callAndWait(page: Page, button: string): Promise<string> {
-  const before = await countLog(page, "[data-kind=rpc]");
+  const before = await countLog(page, CLICKED_RPC);
   await byId(page, button).click();
-  await page.waitForFunction(
-    (n) => document.querySelectorAll('[data-testid="log-entry"][data-kind="rpc"]').length > n,
-    before,
-  );
+  await page.waitForFunction(({ sel, n }) => document.querySelectorAll(sel).length > n, {
+    sel: `[data-testid="log-entry"]${CLICKED_RPC}`,
+    n: before,
+  });
   return (await byId(page, "call-result").getAttribute("data-code")) ?? "";
 }
 
@@ -66,17 +69,17 @@ export async function callAndWait(page: Page, button: string): Promise<string> {
  * expiring token together); waits for all of them and returns their status code names.
  */
 export async function burst(page: Page, buttons: readonly string[]): Promise<string[]> {
-  const before = await countLog(page, "[data-kind=rpc]");
+  const before = await countLog(page, CLICKED_RPC);
   await page.evaluate((ids) => {
     for (const id of ids) document.querySelector<HTMLElement>(`[data-testid="${id}"]`)?.click();
   }, buttons);
-  await page.waitForFunction(
-    (n) => document.querySelectorAll('[data-testid="log-entry"][data-kind="rpc"]').length >= n,
-    before + buttons.length,
-  );
+  await page.waitForFunction(({ sel, n }) => document.querySelectorAll(sel).length >= n, {
+    sel: `[data-testid="log-entry"]${CLICKED_RPC}`,
+    n: before + buttons.length,
+  });
   // The log is newest first.
   return page
-    .locator('[data-testid="log-entry"][data-kind="rpc"]')
+    .locator(`[data-testid="log-entry"]${CLICKED_RPC}`)
     .evaluateAll(
       (els, n) => els.slice(0, n).map((e) => (e as HTMLElement).dataset.code ?? ""),
       buttons.length,

@@ -4,6 +4,7 @@
  * The access token is never rendered or logged; only its claims and expiry.
  */
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { buildAccessPolicy } from "../../../src/access/index.js";
 import {
   type AuthEvent,
   createOidcTransport,
@@ -12,6 +13,11 @@ import {
 } from "../../../src/web/index.js";
 import { NotesService } from "../../gen/demo/v1/notes_pb.js";
 import { SHORT_TTL_SECONDS, type WebAppConfig, type WebStorageKind } from "../config.js";
+import { missingText, requirementText } from "./access-hint.js";
+
+/** The access policy from the proto options: what each method needs, for the UI's words. */
+const policy = buildAccessPolicy([NotesService]);
+const ruleOf = (method: string) => policy.lookup(`/${NotesService.typeName}/${method}`)?.rule;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.querySelector<T>(`[data-testid="${id}"]`);
@@ -30,7 +36,14 @@ type LogKind = "auth" | "rpc" | "app";
 function log(
   kind: LogKind,
   message: string,
-  attrs: { event?: string; code?: string; source?: string; level?: "info" | "error" } = {},
+  attrs: {
+    event?: string;
+    code?: string;
+    source?: string;
+    level?: "info" | "error";
+    /** `auto`: a call the app made by itself (the list after Create note), not a click. */
+    trigger?: "auto";
+  } = {},
 ): void {
   const li = document.createElement("li");
   li.dataset.testid = "log-entry";
@@ -39,6 +52,7 @@ function log(
   if (attrs.event) li.dataset.event = attrs.event;
   if (attrs.code) li.dataset.code = attrs.code;
   if (attrs.source) li.dataset.source = attrs.source;
+  if (attrs.trigger) li.dataset.trigger = attrs.trigger;
   const time = document.createElement("span");
   time.className = "time";
   time.textContent = new Date().toLocaleTimeString([], { hour12: false });
@@ -95,6 +109,8 @@ function storageKind(config: WebAppConfig): WebStorageKind {
 // ---------------------------------------------------------------- session view
 
 let countdown: number | undefined;
+/** The session shown, for saying what a denied call lacked. */
+let currentSession: SessionInfo | undefined;
 
 function chips(values: readonly string[]): DocumentFragment {
   const f = document.createDocumentFragment();
@@ -118,6 +134,7 @@ function chips(values: readonly string[]): DocumentFragment {
  * fail fast) under the sign-in prompt, so the user keeps their context.
  */
 function renderSession(next: SessionInfo | undefined, ended = false): void {
+  currentSession = next;
   const signedIn = next !== undefined;
   show("signed-in", signedIn || ended);
   show("signed-out", !signedIn && !ended);
@@ -283,28 +300,42 @@ function setResult(id: string, ok: boolean, text: string, code: string): void {
   el.dataset.code = code;
 }
 
-/** Runs one RPC: logs its outcome with the status code name, shows it in the result line. */
+/**
+ * Runs one RPC: logs its outcome with the status code name and shows it in the result line.
+ * A call the app makes by itself (`auto`) is logged but leaves the result line alone, so the
+ * result of what the person clicked stays in view.
+ */
 async function call<T>(
   method: string,
   fn: () => Promise<T>,
   describe: (r: T) => string,
+  o: { auto?: boolean } = {},
 ): Promise<T | undefined> {
+  const trigger = o.auto ? ({ trigger: "auto" } as const) : {};
   try {
     const r = await fn();
     const text = `${method} → OK · ${describe(r)}`;
-    setResult("call-result", true, text, "OK");
-    log("rpc", text, { event: method, code: "OK" });
+    if (!o.auto) setResult("call-result", true, text, "OK");
+    log("rpc", text, { event: method, code: "OK", ...trigger });
     return r;
   } catch (err) {
     const code = errorCode(err);
     const text =
-      code === "PERMISSION_DENIED"
-        ? `${method} → Permission denied (${errorText(err)})`
-        : `${method} → ${errorText(err)}`;
-    setResult("call-result", false, text, code);
-    log("rpc", text, { event: method, code, level: "error" });
+      code === "PERMISSION_DENIED" ? denialText(method, err) : `${method} → ${errorText(err)}`;
+    if (!o.auto) setResult("call-result", false, text, code);
+    log("rpc", text, { event: method, code, level: "error", ...trigger });
     return undefined;
   }
+}
+
+/** "PurgeNotes → Permission denied: needs role admin (your roles: none) · PERMISSION_DENIED: …" */
+function denialText(method: string, err: unknown): string {
+  const rule = ruleOf(method);
+  const missing = missingText(rule, currentSession);
+  return (
+    `${method} → Permission denied: needs ${requirementText(rule)}` +
+    `${missing ? ` (${missing})` : ""} · ${errorText(err)}`
+  );
 }
 
 function renderNotes(notes: readonly { id: string; text: string; author: string }[]): void {
@@ -324,6 +355,17 @@ function renderNotes(notes: readonly { id: string; text: string; author: string 
 }
 
 function wireCalls(client: Client<typeof NotesService> | undefined): void {
+  // Each call button says what its method needs, from the same proto options.
+  for (const [id, method] of [
+    ["btn-whoami", "WhoAmI"],
+    ["btn-list", "ListNotes"],
+    ["btn-create", "CreateNote"],
+    ["btn-purge", "PurgeNotes"],
+    ["btn-watch", "WatchNotes"],
+  ] as const) {
+    $(id).title = `Needs ${requirementText(ruleOf(method))}`;
+  }
+
   const refused = (method: string): void => {
     const text = `${method} → not sent: ${$("insecure-banner").textContent ?? ""}`;
     setResult("call-result", false, text, "REFUSED");
@@ -341,12 +383,13 @@ function wireCalls(client: Client<typeof NotesService> | undefined): void {
     );
   });
 
-  const list = async (): Promise<void> => {
+  const list = async (o: { auto?: boolean } = {}): Promise<void> => {
     if (!client) return refused("ListNotes");
     const r = await call(
       "ListNotes",
       () => client.listNotes({ limit: 20 }),
       (r) => `${r.notes.length} note(s)`,
+      o,
     );
     if (r) renderNotes(r.notes);
   };
@@ -365,7 +408,7 @@ function wireCalls(client: Client<typeof NotesService> | undefined): void {
     ).then((r) => {
       if (r) {
         input.value = "";
-        void list();
+        void list({ auto: true });
       }
     });
   });
