@@ -24,7 +24,7 @@ export function missingText(
   rule: AccessRule | undefined,
   session: { readonly scopes: readonly string[]; readonly roles: readonly string[] } | undefined,
 ): string {
-  if (!rule || rule.kind !== "claims" || !session) return "";
+  if (rule?.kind !== "claims" || !session) return "";
   const list = (values: readonly string[]) => (values.length ? values.join(" ") : "none");
   const out: string[] = [];
   if (rule.scopes.length > 0 && !rule.scopes.some((s) => session.scopes.includes(s)))
