@@ -9,12 +9,11 @@ import {
   ConnectError,
   type Interceptor,
   type StreamRequest,
-  type StreamResponse,
   type UnaryRequest,
-  type UnaryResponse,
 } from "@connectrpc/connect";
 import { methodPath } from "../common/method-path.js";
 import { isSessionEnded, refreshErrorReason } from "./errors.js";
+import { once, peekFirst } from "./stream-replay.js";
 import type { TokenSource } from "./token-source.js";
 
 /** Options of {@link authInterceptor}. */
@@ -92,11 +91,6 @@ function setCredentials(header: Headers, accessToken: string): void {
   header.set("authorization", `Bearer ${accessToken}`);
 }
 
-/** A fresh single-use request iterable that yields `first` once. */
-async function* once<T>(first: T): AsyncIterable<T> {
-  yield first;
-}
-
 /**
  * Create the auth interceptor. `interceptors[0]` is the outermost layer, so put this one last
  * when you add it to your own transport.
@@ -159,36 +153,4 @@ export function authInterceptor(
       return await peekFirst(await attempt());
     }
   };
-}
-
-/**
- * Wait for the first message (or the end) of a server stream, so that an error that arrives
- * before any message - in the headers or in the body's trailer - rejects here, where the call
- * can still be replayed. Errors after the first message surface while iterating, as usual.
- */
-async function peekFirst(
-  res: StreamResponse | UnaryResponse,
-): Promise<StreamResponse | UnaryResponse> {
-  if (!res.stream) return res;
-  const it = res.message[Symbol.asyncIterator]();
-  const head = await it.next();
-  async function* rest() {
-    if (head.done) return;
-    let done = false;
-    try {
-      yield head.value;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) {
-          done = true;
-          return;
-        }
-        yield r.value;
-      }
-    } finally {
-      // The consumer stopped early: cancel the underlying response stream.
-      if (!done) await it.return?.();
-    }
-  }
-  return { ...res, message: rest() };
 }

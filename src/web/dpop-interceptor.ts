@@ -1,0 +1,107 @@
+/**
+ * The DPoP interceptor (RFC 9449 §7): turns the auth interceptor's `Bearer` into the
+ * `DPoP` scheme and adds a fresh proof to every attempt of every call (unary calls, and
+ * server streams once at their start), with `htm` POST and `htu` the request URL. When
+ * the server answers UNAUTHENTICATED with `WWW-Authenticate: DPoP error="use_dpop_nonce"`
+ * and a `DPoP-Nonce`, it retries once with that nonce; nonces the server hands out on
+ * success are kept for the next call to the same origin (§8.2).
+ *
+ * Put it inside the auth interceptor (`[authInterceptor(tokens), dpopInterceptor(...)]`),
+ * so each of the auth interceptor's attempts gets its own proof.
+ */
+
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type Interceptor,
+  type StreamRequest,
+  type UnaryRequest,
+} from "@connectrpc/connect";
+import { createDpopProver, type DpopProver } from "./dpop-prover.js";
+import { once, peekFirst } from "./stream-replay.js";
+
+/** Options of {@link dpopInterceptor}. */
+export interface DpopInterceptorOptions {
+  /**
+   * The key pair the access tokens are bound to, for the token about to be sent. Called
+   * again only when the token changes (a new sign-in may come with a new key).
+   *
+   * @example
+   * keys: () => tokens.dpopKeys()
+   */
+  keys: (accessToken: string) => Promise<CryptoKeyPair>;
+}
+
+const SCHEME = /^(bearer|dpop) +(\S+)$/i;
+
+/** True when a refusal asks for a (new) server nonce. */
+function nonceChallenge(err: unknown): string | undefined {
+  if (!(err instanceof ConnectError) || err.code !== Code.Unauthenticated) return undefined;
+  const challenge = err.metadata.get("www-authenticate") ?? "";
+  if (!/(^|[\s,])DPoP\b[^,]*?error="use_dpop_nonce"/i.test(challenge)) return undefined;
+  return err.metadata.get("dpop-nonce") ?? undefined;
+}
+
+/** Create the interceptor. */
+export function dpopInterceptor(options: DpopInterceptorOptions): Interceptor {
+  let prover: { token: string; prover: Promise<DpopProver> } | undefined;
+  /** The last nonce each origin handed out. */
+  const nonces = new Map<string, string>();
+
+  return (next) => async (req) => {
+    const match = SCHEME.exec(req.header.get("authorization") ?? "");
+    if (!match) return next(req); // no token on this call (public method): nothing to prove
+    const token = match[2]!;
+    if (prover?.token !== token) {
+      prover = { token, prover: options.keys(token).then(createDpopProver) };
+    }
+    const current = prover.prover;
+    const url = new URL(req.url);
+    const origin = url.origin;
+    const htu = `${origin}${url.pathname}`;
+    const sign = async () => {
+      const nonce = nonces.get(origin);
+      const proof = await (await current).proof({
+        htm: req.requestMethod,
+        htu,
+        accessToken: token,
+        ...(nonce === undefined ? {} : { nonce }),
+      });
+      req.header.set("authorization", `DPoP ${token}`);
+      req.header.set("dpop", proof);
+    };
+    const remember = (headers: Headers) => {
+      const nonce = headers.get("dpop-nonce");
+      if (nonce) nonces.set(origin, nonce);
+    };
+
+    // Server streams: the request iterable is single-use, so keep the message for a retry,
+    // and wait for the first message, since a refusal may come in the body's trailer.
+    let attempt: () => ReturnType<typeof next>;
+    if (req.stream) {
+      const stream = req as StreamRequest;
+      const r = await stream.message[Symbol.asyncIterator]().next();
+      if (r.done) throw new ConnectError("missing request message", Code.Internal);
+      const first = r.value as MessageShape<DescMessage>;
+      attempt = async () => peekFirst(await next({ ...stream, message: once(first) }));
+    } else {
+      attempt = () => next(req as UnaryRequest);
+    }
+
+    await sign();
+    try {
+      const res = await attempt();
+      remember(res.header);
+      return res;
+    } catch (err) {
+      const nonce = nonceChallenge(err);
+      if (nonce === undefined || nonce === nonces.get(origin) || req.signal.aborted) throw err;
+      nonces.set(origin, nonce);
+      await sign();
+      const res = await attempt();
+      remember(res.header);
+      return res;
+    }
+  };
+}
