@@ -15,7 +15,7 @@ import { type RunningEnvoy, startEnvoy } from "../../../demo/envoy.js";
 import { type DevPki, ensureDevPki } from "../../../demo/pki.js";
 import { type Backend, startBackend } from "../../../demo/server/server.js";
 import { findEnvoy } from "../../../src/envoy/index.js";
-import type { DenialRecord } from "../../../src/server/index.js";
+import { type DenialRecord, UNAUTHENTICATED_MESSAGE } from "../../../src/server/index.js";
 import { repoRoot } from "../../helpers/buf.js";
 import {
   ATTACKS,
@@ -127,6 +127,9 @@ describe.skipIf(!bin)("DPoP at the gateway (Envoy 1.40 + the backend kit's verif
           const r = await call(method, headers);
           expect(r.grpcStatus).toBe(UNAUTHENTICATED);
           expect(r.messages).toBe(0);
+          // The same reply as every other gateway denial, and as the backend kit's.
+          expect(r.status).toBe(200);
+          expect(r.grpcMessage).toBe(UNAUTHENTICATED_MESSAGE);
           const meta = { ...r.headers, ...r.trailers };
           expect(meta["access-control-expose-headers"]).toContain("www-authenticate");
           // Refused at the gateway, by jwt_authn (no DPoP scheme) or by the verifier.
@@ -257,9 +260,9 @@ describe.skipIf(!bin)("DPoP at the gateway (Envoy 1.40 + the backend kit's verif
       // A backend without DPoP serves no verifier; the gateway still demands one.
       const e = await start(undefined, true);
       const r = await whoAmI(e, { authorization: `Bearer ${await issuer.user("reader")}` });
-      // UNAVAILABLE: grpc-status 14, or (before the gateway's local-reply mapping) the
-      // bare HTTP 503 that Connect-ES reads as UNAVAILABLE too. Never OK.
-      expect(r.grpcStatus === 14 || (r.grpcStatus === -1 && r.status === 503)).toBe(true);
+      // UNAVAILABLE, as a trailers-only 200 every gRPC-Web client reads alike. Never OK.
+      expect(r.status).toBe(200);
+      expect(r.grpcStatus).toBe(14);
       expect(r.messages).toBe(0);
     });
   });
