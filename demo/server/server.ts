@@ -299,9 +299,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
           contextValues: createRequestContext(),
         }),
       ),
-      {
-        allowedOrigins: o.allowedOrigins,
-      },
+      { allowedOrigins: o.allowedOrigins, dpop: o.dpop !== undefined },
     ),
   );
 

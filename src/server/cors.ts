@@ -34,6 +34,12 @@ export interface CorsOptions {
   extraExposedHeaders?: readonly string[];
   /** Preflight cache lifetime in seconds. @default 7200 */
   maxAgeSeconds?: number;
+  /**
+   * DPoP-bound tokens (the authn interceptor's `dpop`): also allow the `DPoP` request
+   * header and expose `DPoP-Nonce` and `WWW-Authenticate`, which the SDK reads.
+   * @default false
+   */
+  dpop?: boolean;
 }
 
 /**
@@ -58,7 +64,7 @@ export function validateOrigins(origins: readonly string[]): string[] {
 export function withCors(handler: NodeHandler, options: CorsOptions): NodeHandler {
   const origins = new Set(validateOrigins(options.allowedOrigins));
   // This listener speaks Connect as well as gRPC-Web (connect-node serves both).
-  const listed = corsHeaders({ connect: true });
+  const listed = corsHeaders({ connect: true, dpop: options.dpop === true });
   const allowHeaders = dedupe([
     ...listed.allowed,
     ...(options.extraAllowedHeaders ?? []).map((h) => h.toLowerCase()),

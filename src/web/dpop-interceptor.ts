@@ -54,9 +54,22 @@ export function dpopInterceptor(options: DpopInterceptorOptions): Interceptor {
     if (!match) return next(req); // no token on this call (public method): nothing to prove
     const token = match[2]!;
     if (prover?.token !== token) {
-      prover = { token, prover: options.keys(token).then(createDpopProver) };
+      const made = options.keys(token).then(createDpopProver);
+      prover = { token, prover: made };
+      // A missing key is not cached: a later call (after a new sign-in) asks again.
+      made.catch(() => {
+        if (prover?.prover === made) prover = undefined;
+      });
     }
-    const current = prover.prover;
+    const current = prover.prover.catch((err: unknown) => {
+      throw new ConnectError(
+        "no DPoP key for this session; sign in again",
+        Code.Unauthenticated,
+        undefined,
+        undefined,
+        err,
+      );
+    });
     const url = new URL(req.url);
     const origin = url.origin;
     const htu = `${origin}${url.pathname}`;

@@ -4,6 +4,7 @@
 
 // The transport and its interceptor.
 export { type AuthInterceptorOptions, authInterceptor } from "./auth-interceptor.js";
+export { type DpopInterceptorOptions, dpopInterceptor } from "./dpop-interceptor.js";
 // Errors: every one has a `code`; the helpers read it, so they work across package copies.
 export {
   type ErrorCode,
@@ -25,6 +26,7 @@ export { OidcTokenSource, type OidcTokenSourceOptions } from "./oidc-token-sourc
 export type { LockManagerLike } from "./tab-lock.js";
 export {
   type AuthEvent,
+  type DpopKeySource,
   type GetTokenOptions,
   type SessionInfo,
   StaticTokenSource,

@@ -19,6 +19,7 @@
 import {
   ErrorResponse,
   ErrorTimeout,
+  IndexedDbDPoPStore,
   type SigninPopupArgs,
   type SigninRedirectArgs,
   type SigninSilentArgs,
@@ -48,6 +49,7 @@ import { inTabLock, type LockManagerLike, storageLeaseLock, webLocks } from "./t
 import {
   type AuthEvent,
   AuthEventEmitter,
+  type DpopKeySource,
   type GetTokenOptions,
   type SessionInfo,
   type TokenSource,
@@ -171,6 +173,18 @@ export interface OidcTokenSourceOptions {
    * userManagerSettings: { extraQueryParams: { audience: "notes" } }
    */
   userManagerSettings?: Partial<UserManagerSettings>;
+  /**
+   * DPoP (RFC 9449): bind the tokens to a key pair the page cannot export. oidc-client-ts
+   * generates it (ECDSA P-256, private key not extractable), keeps it in IndexedDB, shared by
+   * the origin's tabs, proves it on every token request (so the refresh token is bound too),
+   * and binds the authorization code to it (`dpop_jkt`); `createOidcTransport` then sends a
+   * proof with every call. Signing out deletes the key. The IdP must support DPoP.
+   *
+   * @default false
+   * @example
+   * dpop: true
+   */
+  dpop?: boolean;
 }
 
 function isNetworkError(err: unknown): boolean {
@@ -190,6 +204,8 @@ function isNetworkError(err: unknown): boolean {
 export class OidcTokenSource implements TokenSource {
   /** The underlying oidc-client-ts `UserManager` (escape hatch; its `signinSilent` is routed). */
   readonly userManager: UserManager;
+  /** With `dpop: true`: the key pair the tokens are bound to (see {@link DpopKeySource}). */
+  readonly dpop?: DpopKeySource;
   readonly #um: RoutedUserManager;
   readonly #events = new AuthEventEmitter();
   readonly #leewayMs: number;
@@ -236,6 +252,9 @@ export class OidcTokenSource implements TokenSource {
         automaticSilentRenew: false,
         monitorSession: false,
         loadUserInfo: false,
+        ...(options.dpop
+          ? { dpop: { store: new IndexedDbDPoPStore(), bind_authorization_code: true } }
+          : {}),
         ...options.userManagerSettings,
         // Ours, always: refresh coordination reads and writes exactly this store.
         userStore: storage.userStore,
@@ -245,6 +264,18 @@ export class OidcTokenSource implements TokenSource {
     );
     this.#um = um;
     this.userManager = um;
+    const dpopStore = um.settings.dpop?.store;
+    if (options.dpop && dpopStore) {
+      const clientId = options.clientId;
+      this.dpop = {
+        // One key per client id, the one oidc-client-ts proves at the token endpoint.
+        async keys() {
+          const state = await dpopStore.get(clientId);
+          if (!state?.keys) throw new SessionEndedError("signed-out");
+          return state.keys;
+        },
+      };
+    }
     if (storage.shared) {
       this.#channel = openTabChannel(`grpc-web-oidc:${this.#lockName}`, (m) => {
         void this.#fromOtherTab(m);

@@ -57,6 +57,20 @@ export interface TokenSource {
    * report retries.
    */
   notify?(event: AuthEvent): void;
+  /**
+   * Set when the tokens are DPoP-bound (RFC 9449): the key pair they are bound to.
+   * `createOidcTransport` then sends `Authorization: DPoP` and a proof per call.
+   */
+  readonly dpop?: DpopKeySource;
+}
+
+/** Where the key pair of DPoP-bound tokens comes from. */
+export interface DpopKeySource {
+  /**
+   * The key pair the given access token is bound to. Its private key is not extractable.
+   * Rejects when there is none (signed out, or the browser's storage was cleared).
+   */
+  keys(accessToken: string): Promise<CryptoKeyPair>;
 }
 
 /** A tiny listener set shared by the token sources. */

@@ -6,6 +6,7 @@
 import type { Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport, type GrpcWebTransportOptions } from "@connectrpc/connect-web";
 import { type AuthInterceptorOptions, authInterceptor } from "./auth-interceptor.js";
+import { dpopInterceptor } from "./dpop-interceptor.js";
 import { grpcWebFetch } from "./grpc-web-fetch.js";
 import { assertSecureUrl } from "./secure-url.js";
 import type { TokenSource } from "./token-source.js";
@@ -39,7 +40,8 @@ export interface OidcTransportOptions extends GrpcWebTransportOptions {
 }
 
 /**
- * Create a gRPC-Web `Transport` that attaches `authorization: Bearer <token>` to every call,
+ * Create a gRPC-Web `Transport` that attaches `authorization: Bearer <token>` to every call
+ * (with DPoP-bound tokens, `authorization: DPoP <token>` and a `DPoP` proof per call),
  * refreshes before expiry, retries once after `UNAUTHENTICATED`, and refuses plaintext.
  * Your own `interceptors` run outside the auth interceptor.
  *
@@ -50,10 +52,17 @@ export interface OidcTransportOptions extends GrpcWebTransportOptions {
 export function createOidcTransport(options: OidcTransportOptions): Transport {
   const { tokens, allowInsecureLoopback = false, auth, interceptors = [], ...rest } = options;
   assertSecureUrl(options.baseUrl, allowInsecureLoopback);
+  const dpop = tokens.dpop;
   const fixed = grpcWebFetch(options.fetch);
   return createGrpcWebTransport({
     ...rest,
-    interceptors: [...interceptors, authInterceptor(tokens, auth)],
+    // With DPoP-bound tokens, the DPoP interceptor sits inside the auth interceptor, so each
+    // of its attempts (a retry after a refresh included) carries its own proof.
+    interceptors: [
+      ...interceptors,
+      authInterceptor(tokens, auth),
+      ...(dpop ? [dpopInterceptor({ keys: (t) => dpop.keys(t) })] : []),
+    ],
     // Checked again per request: the URL a call goes to is the one that must be secure.
     fetch: (input, init) => {
       const url = typeof input === "string" || input instanceof URL ? input : input.url;

@@ -219,6 +219,43 @@ describe("without the dpop option (Bearer only)", () => {
   });
 });
 
+describe("CORS on the development listener with dpop", () => {
+  it("lets the browser send the proof and read the nonce and the challenge", async () => {
+    const { request } = await import("node:https");
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const r = request(
+        `https://localhost:${fx.backend.webPort}/demo.v1.NotesService/WhoAmI`,
+        {
+          method: "OPTIONS",
+          ca: readFileSync(fx.pki.ca.cert),
+          headers: {
+            origin: "https://localhost:5173",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization,content-type,dpop,x-grpc-web",
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.headers);
+        },
+      );
+      r.on("error", reject);
+      r.end();
+    });
+    expect(String(headers["access-control-allow-headers"]).split(", ")).toContain("dpop");
+    const actual = await rawGrpcWebCall({
+      origin: `https://localhost:${fx.backend.webPort}`,
+      ca: readFileSync(fx.pki.ca.cert),
+      path: "/demo.v1.NotesService/WhoAmI",
+      message: new Uint8Array(),
+      headers: { origin: "https://localhost:5173" },
+    });
+    expect(String(actual.headers["access-control-expose-headers"]).split(", ")).toEqual(
+      expect.arrayContaining(["dpop-nonce", "www-authenticate"]),
+    );
+  });
+});
+
 describe("logs", () => {
   it("every refusal is a structured record without a token or a proof", () => {
     const denials = fx.records.filter((r) => (r as DenialRecord).event === "denied");

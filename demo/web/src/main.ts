@@ -179,6 +179,7 @@ async function main(): Promise<void> {
   }
   $("storage-badge").textContent = `storage: ${storage}`;
   show("storage-badge", true);
+  show("dpop-badge", config.dpop === true);
 
   const tokens = new OidcTokenSource({
     authority: config.authority,
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
     ...(config.refreshLeewaySeconds !== undefined
       ? { refreshLeewaySeconds: config.refreshLeewaySeconds }
       : {}),
+    ...(config.dpop ? { dpop: true } : {}),
   });
 
   let promptShown = false;
