@@ -48,39 +48,19 @@ function portsFromEnv(env: NodeJS.ProcessEnv): StackPorts {
   return ports;
 }
 
-/** GWO_DPOP: on | off (default off until DPoP is proven in more deployments). */
-function dpopMode(raw: string | undefined): boolean {
-  switch ((raw ?? "off").toLowerCase()) {
-    case "on":
-    case "1":
-    case "true":
-      return true;
-    case "off":
-    case "0":
-    case "false":
-    case "":
-      return false;
-    default:
-      throw new UsageError(`GWO_DPOP=${raw}: use on or off`);
-  }
-}
-
-function envoyMode(raw: string | undefined): boolean | "auto" {
-  switch ((raw ?? "auto").toLowerCase()) {
-    case "auto":
-    case "":
-      return "auto";
-    case "on":
-    case "1":
-    case "true":
-      return true;
-    case "off":
-    case "0":
-    case "false":
-      return false;
-    default:
-      throw new UsageError(`GWO_ENVOY=${raw}: use auto, on or off`);
-  }
+/**
+ * An on/off switch from the environment (`on|1|true`, `off|0|false`); with `auto`, also
+ * "auto". Unset or empty means `fallback`.
+ */
+function onOff(name: string, fallback: "on" | "off"): boolean;
+function onOff(name: string, fallback: "auto", auto: true): boolean | "auto";
+function onOff(name: string, fallback: "on" | "off" | "auto", auto = false): boolean | "auto" {
+  const raw = process.env[name] ?? "";
+  const value = (raw === "" ? fallback : raw).toLowerCase();
+  if (auto && value === "auto") return "auto";
+  if (["on", "1", "true"].includes(value)) return true;
+  if (["off", "0", "false"].includes(value)) return false;
+  throw new UsageError(`${name}=${raw}: use ${auto ? "auto, " : ""}on or off`);
 }
 
 function optionalNumber(name: string): number | undefined {
@@ -99,10 +79,11 @@ async function main(): Promise<number> {
   let dpop: boolean;
   try {
     ports = portsFromEnv(process.env);
-    envoy = envoyMode(process.env.GWO_ENVOY);
+    envoy = onOff("GWO_ENVOY", "auto", true);
     tokenTtl = optionalNumber("GWO_TOKEN_TTL");
     renewWindow = optionalNumber("GWO_RENEW_WINDOW");
-    dpop = dpopMode(process.env.GWO_DPOP);
+    // Off by default: DPoP needs an IdP that binds tokens; the demo's does (GWO_DPOP=on).
+    dpop = onOff("GWO_DPOP", "off");
   } catch (err) {
     console.error(`demo: ${(err as Error).message}`);
     return 2;

@@ -13,7 +13,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEnvoy, startEnvoy } from "../../../demo/envoy.js";
 import { type DevPki, ensureDevPki } from "../../../demo/pki.js";
-import { type Backend, startBackend } from "../../../demo/server/server.js";
+import {
+  type Backend,
+  type BackendDpopOptions,
+  startBackend,
+} from "../../../demo/server/server.js";
 import { findEnvoy } from "../../../src/envoy/index.js";
 import { type DenialRecord, UNAUTHENTICATED_MESSAGE } from "../../../src/server/index.js";
 import { repoRoot } from "../../helpers/buf.js";
@@ -42,30 +46,42 @@ const records: object[] = [];
 const envoyLog: string[] = [];
 const sent = new Set<string>();
 
+/**
+ * A backend (with DPoP `backendDpop`, or none) and Envoy with `dpop` in front of it; the
+ * backend learns the gateway's origin. Records go to `records`, Envoy's lines to `envoyLog`.
+ */
+async function startPair(
+  backendDpop: BackendDpopOptions | undefined,
+  allowBearer = false,
+): Promise<{ backend: Backend; envoy: RunningEnvoy }> {
+  const b = await startBackend({
+    pki,
+    issuer: issuer.issuer,
+    jwksUri: issuer.jwksUri,
+    allowedOrigins: [WEB_ORIGIN],
+    ...(backendDpop ? { dpop: { ...backendDpop, allowBearer } } : {}),
+    log: (r) => records.push(r),
+  });
+  const e = await startEnvoy({
+    pki,
+    idpIssuer: issuer.issuer,
+    jwksUri: issuer.jwksUri,
+    backendPort: b.mtlsPort,
+    allowedOrigins: [WEB_ORIGIN],
+    dpop: { allowBearer },
+    log: (line) => envoyLog.push(line),
+  });
+  b.setGatewayOrigin(e.url);
+  return { backend: b, envoy: e };
+}
+
 describe.skipIf(!bin)("DPoP at the gateway (Envoy 1.40 + the backend kit's verifier)", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "gwo-dpop-envoy-"));
     pki = ensureDevPki(join(dir, "pki"));
     issuer = await startTokenIssuer(pki);
     key = await proofKey();
-    backend = await startBackend({
-      pki,
-      issuer: issuer.issuer,
-      jwksUri: issuer.jwksUri,
-      allowedOrigins: [WEB_ORIGIN],
-      dpop: {},
-      log: (r) => records.push(r),
-    });
-    envoy = await startEnvoy({
-      pki,
-      idpIssuer: issuer.issuer,
-      jwksUri: issuer.jwksUri,
-      backendPort: backend.mtlsPort,
-      allowedOrigins: [WEB_ORIGIN],
-      dpop: {},
-      log: (line) => envoyLog.push(line),
-    });
-    backend.setGatewayOrigin(envoy.url);
+    ({ backend, envoy } = await startPair({}));
   });
   afterAll(async () => {
     await envoy?.close();
@@ -203,26 +219,10 @@ describe.skipIf(!bin)("DPoP at the gateway (Envoy 1.40 + the backend kit's verif
       await otherEnvoy?.close();
       await other?.close();
     });
-    const start = async (dpop: { nonceSecret?: Uint8Array } | undefined, allowBearer: boolean) => {
+    const start = async (dpop: BackendDpopOptions | undefined, allowBearer: boolean) => {
       await otherEnvoy?.close();
       await other?.close();
-      other = await startBackend({
-        pki,
-        issuer: issuer.issuer,
-        jwksUri: issuer.jwksUri,
-        allowedOrigins: [WEB_ORIGIN],
-        ...(dpop ? { dpop: { ...dpop, allowBearer } } : {}),
-        log: (r) => records.push(r),
-      });
-      otherEnvoy = await startEnvoy({
-        pki,
-        idpIssuer: issuer.issuer,
-        jwksUri: issuer.jwksUri,
-        backendPort: other.mtlsPort,
-        allowedOrigins: [WEB_ORIGIN],
-        dpop: { allowBearer },
-      });
-      other.setGatewayOrigin(otherEnvoy.url);
+      ({ backend: other, envoy: otherEnvoy } = await startPair(dpop, allowBearer));
       return otherEnvoy;
     };
     const whoAmI = (e: RunningEnvoy, headers: Record<string, string>) =>
