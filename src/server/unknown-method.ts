@@ -6,7 +6,7 @@
  * message, in the caller's content type. Other callers keep the 404.
  */
 import type { ServerResponse } from "node:http";
-import type { Http2ServerResponse } from "node:http2";
+import { constants, type Http2ServerResponse } from "node:http2";
 import { Code } from "@connectrpc/connect";
 import type { NodeHandler } from "./cors.js";
 import { GRPC_WEB_TEXT_RESPONSE_TYPE, isGrpcWebText } from "./grpc-web-text.js";
@@ -25,7 +25,8 @@ export const unknownMethodFallback: NodeHandler = (req, res) => {
       : contentType.startsWith("application/grpc")
         ? "application/grpc"
         : undefined;
-  // The request body is not read: on HTTP/2 ending the response ends the stream.
+  // The request body is read and dropped, so an unread body never stalls or resets the stream.
+  req.resume();
   if (replyType === undefined) {
     r.writeHead(404);
     r.end();
@@ -40,7 +41,15 @@ export const unknownMethodFallback: NodeHandler = (req, res) => {
   // (grpcio, grpc-go) refuse headers followed by an empty DATA frame, which writeHead+end sends.
   const h2 = res as Http2ServerResponse;
   if ("stream" in h2 && h2.stream && !h2.stream.headersSent) {
-    h2.stream.respond({ ":status": 200, ...headers }, { endStream: true });
+    const stream = h2.stream;
+    // Headers set on the response before this handler (CORS) go out with it.
+    stream.respond({ ...h2.getHeaders(), ":status": 200, ...headers }, { endStream: true });
+    // A client still sending is told to stop without error once the reply is out (RFC 9113
+    // §8.1: RST_STREAM with NO_ERROR after a complete response), as connect-node does.
+    setImmediate(() => {
+      if (!stream.closed && stream.state.remoteClose === 0)
+        stream.close(constants.NGHTTP2_NO_ERROR);
+    });
     return;
   }
   r.writeHead(200, headers);

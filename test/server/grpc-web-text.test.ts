@@ -352,6 +352,15 @@ describe("the gRPC-Web dev listener, text format", () => {
     });
     expect(reply.headers.get("access-control-allow-origin")).toBe(WEB_ORIGIN);
     expect(reply.headers.get("access-control-expose-headers")).toContain("grpc-status");
+    // The unknown-method reply too (it is written on the HTTP/2 stream directly).
+    for (const format of ["text", "binary"] as const) {
+      const unknown = await call("/demo.v1.NotesService/DropTables", [new Uint8Array(0)], format, {
+        origin: WEB_ORIGIN,
+      });
+      expect(unknown.grpcStatus, format).toBe(String(Code.Unimplemented));
+      expect(unknown.headers.get("access-control-allow-origin"), format).toBe(WEB_ORIGIN);
+      expect(unknown.headers.get("access-control-expose-headers"), format).toContain("grpc-status");
+    }
     const stranger = await call("/demo.v1.NotesService/WhoAmI", [new Uint8Array(0)], "text", {
       origin: "https://evil.example",
       ...(await bearer("reader")),
