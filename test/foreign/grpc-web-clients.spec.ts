@@ -6,7 +6,7 @@
  * the same in every client. Playwright project `grpc-web` (`npx playwright test
  * --project grpc-web`); the page and the clients are in ./page (runner-agnostic).
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, expect, type Page, test } from "@playwright/test";
@@ -51,7 +51,7 @@ let pageServer: ClientsPageServer | undefined;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  pki = ensureDevPki(join(tmpdir(), `gwo-foreign-${process.pid}`));
+  pki = ensureDevPki(mkdtempSync(join(tmpdir(), "gwo-foreign-pki-")));
   agent = new Agent({ connect: { ca: readFileSync(pki.ca.cert, "utf8") }, allowH2: true });
   pageServer = await serveClientsPage(pki.localhost, await bundleClients());
   const allowedOrigins = [pageServer.origin];
@@ -84,6 +84,7 @@ test.afterAll(async () => {
   await limited?.close();
   await agent?.close();
   await pageServer?.close();
+  if (pki) rmSync(pki.dir, { recursive: true, force: true });
 });
 
 const endpoints = [

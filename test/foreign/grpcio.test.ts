@@ -9,7 +9,7 @@
  * Needs `bash scripts/setup-grpcio.sh` (.venv/grpcio; .ci/run runs it) and, for 1, Envoy.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -172,7 +172,7 @@ describe.skipIf(noPython !== "" || noEnvoy !== "")(
       );
 
     beforeAll(async () => {
-      pki = ensureDevPki(join(tmpdir(), `gwo-grpcio-${process.pid}`));
+      pki = ensureDevPki(mkdtempSync(join(tmpdir(), "gwo-grpcio-pki-")));
       agent = new Agent({ connect: { ca: readFileSync(pki.ca.cert, "utf8") }, allowH2: true });
       signer = await startSigner(pki);
       py = await startPythonBackend(pki);
@@ -189,6 +189,7 @@ describe.skipIf(noPython !== "" || noEnvoy !== "")(
       await py?.close();
       await signer?.close();
       await agent?.close();
+      if (pki) rmSync(pki.dir, { recursive: true, force: true });
     });
 
     it("reaches the backend over mutual TLS: it sees the gateway's certificate and the caller's claims", async () => {
@@ -297,7 +298,7 @@ describe.skipIf(noPython !== "")(
     });
 
     beforeAll(async () => {
-      pki = ensureDevPki(join(tmpdir(), `gwo-grpcio-${process.pid}`));
+      pki = ensureDevPki(mkdtempSync(join(tmpdir(), "gwo-grpcio-pki-")));
       signer = await startSigner(pki);
       backend = await startBackend({
         pki,
@@ -309,6 +310,7 @@ describe.skipIf(noPython !== "")(
     afterAll(async () => {
       await backend?.close();
       await signer?.close();
+      if (pki) rmSync(pki.dir, { recursive: true, force: true });
     });
 
     it("is served with the gateway's client certificate: calls, a stream, refusals, health, a deadline", async () => {

@@ -1,6 +1,7 @@
 """Compiles the demo protos with grpcio-tools at run time (nothing generated is committed)
 and puts the generated modules on sys.path."""
 
+import atexit
 import importlib
 import os
 import shutil
@@ -16,6 +17,7 @@ _FILES = ["demo/v1/notes.proto", "grpcweboidc/v1/access.proto"]
 def load():
     """Returns (notes_pb2, notes_pb2_grpc, health_pb2, health_pb2_grpc)."""
     out = tempfile.mkdtemp(prefix="gwo-grpcio-")
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
     well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
     # health.proto's own path (grpc/health/v1) would make a Python package `grpc`, which the
     # installed grpc hides: compile a copy as gwo_health/health.proto (same proto package).
