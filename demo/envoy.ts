@@ -26,11 +26,12 @@ import {
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { type ClaimSettings, resolveClaimSettings } from "../src/access/index.js";
 import { envoyVersion, findEnvoy } from "../src/envoy/find-binary.js";
 import { generateGateway } from "../src/envoy/generate/emit.js";
 import type { GatewayModel, RateLimitModel } from "../src/envoy/generate/model.js";
 import { NotesService } from "./gen/demo/v1/notes_pb.js";
-import { DEMO_API_AUDIENCE } from "./oidc-client.js";
+import { DEMO_API_AUDIENCE, demoClaimSettings } from "./oidc-client.js";
 import { BACKEND_DNS, BACKEND_SPIFFE, type CertPair, type DevPki } from "./pki.js";
 
 /** The API audience the demo IdP issues access tokens for. */
@@ -70,6 +71,13 @@ export interface StartEnvoyOptions {
    * @default undefined (Bearer only)
    */
   dpop?: { allowBearer?: boolean };
+  /**
+   * How access tokens are recognised and read; the backend takes the same settings.
+   * When set, `idpIssuer` and `audience` are not used for claims.
+   * @default demoClaimSettings(idpIssuer) with `audience`
+   * @example { issuer, audiences: ["notes-api"], rolesClaim: "realm_access.roles", requiredClaims: { typ: "Bearer" } }
+   */
+  claims?: ClaimSettings;
   /** Where config, SDS files and certificates go. @default a new temp dir (removed on close) */
   workDir?: string;
   /** Receives Envoy's stdout/stderr lines (access log and warnings). @default dropped */
@@ -146,6 +154,7 @@ export function localGatewayModel(o: {
   allowedOrigins: readonly string[];
   audience?: string;
   dpop?: { allowBearer?: boolean };
+  claims?: ClaimSettings;
 }): GatewayModel {
   const tls = join(o.workDir, "tls");
   return {
@@ -164,14 +173,15 @@ export function localGatewayModel(o: {
       allowConnectProtocol: false,
     },
     jwt: {
-      issuer: o.idpIssuer,
-      audiences: [o.audience ?? DEMO_API_AUDIENCE],
+      ...resolveClaimSettings(
+        o.claims ?? {
+          ...demoClaimSettings(o.idpIssuer),
+          audiences: [o.audience ?? DEMO_API_AUDIENCE],
+        },
+      ),
       jwksUri: o.jwksUri,
       jwksCa: join(tls, "idp-ca", "ca.crt"),
       jwksCacheSeconds: 300,
-      scopeClaim: "scope",
-      rolesClaim: "roles",
-      clockSkewSeconds: 5,
     },
     upstream: {
       address: "127.0.0.1",

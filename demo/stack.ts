@@ -18,6 +18,7 @@ import {
   numberFromEnv,
   startIdp,
 } from "./idp/server.js";
+import { demoClaimSettings } from "./oidc-client.js";
 import { type DevPki, ensureDevPki } from "./pki.js";
 import { type Backend, startBackend } from "./server/server.js";
 import { startWebApp, type WebApp } from "./web/start.js";
@@ -209,13 +210,15 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       }),
     );
     stops.push(() => idp.close());
+    // One description of the tokens for the backend, Envoy and the web app.
+    const claims = { ...demoClaimSettings(idp.issuer), audiences: [API_AUDIENCE] };
 
     const backend = await bind(["grpcWeb", "backend"], ports, () =>
       startBackend({
         pki,
         issuer: idp.issuer,
         jwksUri: idp.jwksUri,
-        audience: API_AUDIENCE,
+        claims,
         mtlsPort: ports.backend,
         webPort: ports.grpcWeb,
         host,
@@ -239,7 +242,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
             backendPort: backend.mtlsPort,
             idpIssuer: idp.issuer,
             jwksUri: idp.jwksUri,
-            audience: API_AUDIENCE,
+            claims,
             allowedOrigins: [webOrigin],
             ...(o.envoyLog ? { log: o.envoyLog } : {}),
             ...(o.dpop ? { dpop: {} } : {}),
@@ -268,6 +271,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       tokenTtl: idp.accessTokenTtl,
       ...(o.dpop ? { dpop: true } : {}),
       refreshLeewaySeconds: renewWindow,
+      rolesClaim: claims.rolesClaim,
     });
 
     return {

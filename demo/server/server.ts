@@ -16,7 +16,11 @@ import { readFileSync } from "node:fs";
 import { createSecureServer, type Http2Session, type SecureServerOptions } from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { type AccessPolicy, buildAccessPolicy } from "../../src/access/index.js";
+import {
+  type AccessPolicy,
+  buildAccessPolicy,
+  type ClaimSettings,
+} from "../../src/access/index.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   Authorization,
@@ -34,6 +38,7 @@ import {
   denialRecord,
   enforcePeerAllowList,
   type HealthService,
+  jwtVerifierOptions,
   limitRequestHeaders,
   MTLS_SERVER_OPTIONS,
   type NodeHandler,
@@ -43,7 +48,7 @@ import {
   withCors,
 } from "../../src/server/index.js";
 import { NotesService } from "../gen/demo/v1/notes_pb.js";
-import { DEMO_API_AUDIENCE } from "../oidc-client.js";
+import { DEMO_API_AUDIENCE, demoClaimSettings } from "../oidc-client.js";
 import { type DevPki, GATEWAY_SPIFFE } from "../pki.js";
 import { type DeferredDpopVerifier, deferredDpopVerifier } from "./dpop.js";
 import { createNotesService } from "./notes-service.js";
@@ -74,10 +79,21 @@ export interface BackendOptions {
   pki: DevPki;
   /** Expected token issuer. Example: `idp.issuer`. */
   issuer: string;
-  /** The IdP's JWKS URL (https, served with `pki.localhost`, trusted via `pki.ca`). */
-  jwksUri: string;
+  /**
+   * The IdP's JWKS URL (https, trusted via `pki.ca`).
+   * @default discovered from the issuer, retried with backoff while the IdP is down
+   */
+  jwksUri?: string;
   /** Expected token audience. @default API_AUDIENCE */
   audience?: string;
+  /**
+   * How access tokens are recognised and read (issuer, audiences, `typ`, scope and roles
+   * claims, required claims, clock skew): the same settings the gateway is generated from.
+   * When set, `issuer`, `audience`, `tokenType` and `clockToleranceSeconds` are ignored.
+   * @default demoClaimSettings(issuer) with the other options applied
+   * @example { issuer, audiences: ["notes-api"], rolesClaim: "realm_access.roles", requiredClaims: { typ: "Bearer" } }
+   */
+  claims?: ClaimSettings;
   /** mTLS gRPC port. @default 0 (ephemeral) */
   mtlsPort?: number;
   /** gRPC-Web development port. @default 0 (ephemeral) */
@@ -143,6 +159,18 @@ export interface Backend {
 
 const MAX_LOGS = 5000;
 
+/** The claim settings the older single options describe (demo IdP defaults otherwise). */
+function legacyClaims(o: BackendOptions): ClaimSettings {
+  const demo = demoClaimSettings(o.issuer);
+  const { tokenType: _typ, ...rest } = demo;
+  return {
+    ...rest,
+    audiences: [o.audience ?? API_AUDIENCE],
+    ...(o.tokenType === null ? {} : { tokenType: o.tokenType ?? demo.tokenType }),
+    clockSkewSeconds: o.clockToleranceSeconds ?? demo.clockSkewSeconds,
+  };
+}
+
 /** Starts both listeners; resolves once they are bound. Throws on a bad policy or options. */
 export async function startBackend(o: BackendOptions): Promise<Backend> {
   const logs: object[] = [];
@@ -161,12 +189,9 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   // Fails startup on an access option that names nothing valid.
   const policy = buildAccessPolicy([NotesService, Health]);
   const verifier = createJwtVerifier({
-    issuer: o.issuer,
-    audience: o.audience ?? API_AUDIENCE,
-    jwksUri: o.jwksUri,
+    ...jwtVerifierOptions(o.claims ?? legacyClaims(o)),
+    ...(o.jwksUri ? { jwksUri: o.jwksUri } : {}),
     jwksCa: readFileSync(o.pki.ca.cert),
-    clockToleranceSeconds: o.clockToleranceSeconds ?? 30,
-    ...(o.tokenType === null ? {} : { typ: o.tokenType ?? "at+jwt" }),
   });
   const peers = createPeerAllowList(o.allowedPeers ?? [GATEWAY_SPIFFE]);
   const health = createHealthService({

@@ -40,6 +40,12 @@ export interface WebAppConfig {
    * `refreshLeewaySeconds`). @default the SDK's (30) @example 10
    */
   refreshLeewaySeconds?: number;
+  /**
+   * Claim (name or dotted path) read into the session's roles: the SDK's `rolesClaim`, the
+   * same value the backend and the gateway are configured with. @default "roles"
+   * @example "realm_access.roles"
+   */
+  rolesClaim?: string;
   /** Which path API calls take, shown in the header. @default unset (no badge) @example "envoy" */
   path?: "direct" | "envoy";
   /**

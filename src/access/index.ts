@@ -1,4 +1,12 @@
-export { type ClaimNames, principalFromClaims } from "./claims.js";
+export {
+  CLAIM_DEFAULTS,
+  type ClaimSettings,
+  ClaimSettingsError,
+  normalizeTokenType,
+  type ResolvedClaimSettings,
+  resolveClaimSettings,
+} from "./claim-settings.js";
+export { type ClaimNames, claimList, principalFromClaims, readClaim } from "./claims.js";
 export {
   type AccessPolicy,
   type AccessPolicyOptions,

@@ -1,12 +1,16 @@
 /**
  * Authentication for every call, unary and streaming: one `authorization` header,
  * `Bearer <token>` or (with the `dpop` option) `DPoP <token>` plus a `DPoP` proof,
- * verified by a JwtVerifier and a DpopVerifier. Public methods (per the access policy)
- * skip it. A DPoP-bound token (one with `cnf`) is never accepted as Bearer (RFC 9449
- * §7.2). Refusals are UNAUTHENTICATED with one generic message whatever the cause (the
- * cause goes to the denial log only), or UNAVAILABLE when the IdP's keys cannot be
- * fetched; with DPoP on they carry a `WWW-Authenticate: DPoP …` challenge and, when the
- * server wants a nonce, `DPoP-Nonce`.
+ * verified by a JwtVerifier and a DpopVerifier. The value must be exactly the scheme, one
+ * space and a compact JWS, the same rule the generated gateway enforces (README "Token
+ * acceptance"), so the gateway and the backend refuse the same headers: a lower-case
+ * `bearer`, a second scheme in the same value, a prefix before the scheme, and padding after
+ * the token are UNAUTHENTICATED at both. Public methods (per the access policy) skip it.
+ * A DPoP-bound token (one with `cnf`) is never accepted as Bearer (RFC 9449 §7.2).
+ * Refusals are UNAUTHENTICATED with one generic message whatever the cause (the cause goes
+ * to the denial log only), or UNAVAILABLE when the IdP's keys cannot be fetched; with DPoP
+ * on they carry a `WWW-Authenticate: DPoP …` challenge and, when the server wants a nonce,
+ * `DPoP-Nonce`.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { AccessPolicy } from "../access/index.js";
@@ -49,8 +53,11 @@ export interface AuthnInterceptorOptions {
 /** The message of every UNAUTHENTICATED refusal; it never says which check failed. */
 export const UNAUTHENTICATED_MESSAGE = "missing or invalid access token";
 
-// RFC 7235 credentials: scheme, one or more spaces, then the token (RFC 6750 b64token).
+// RFC 7235 credentials: scheme, spaces, the rest. Only the exact form below is accepted.
 const CREDENTIALS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(\S+)$/;
+// The scheme, exactly one space, a compact JWS: all the gateway can verify (Envoy's jwt_authn
+// matches its prefix case-sensitively), so both sides accept exactly this.
+const SCHEME_JWS = /^(Bearer|DPoP) [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Creates the interceptor; put it before the access interceptor. */
 export function createAuthnInterceptor(options: AuthnInterceptorOptions): Interceptor {
@@ -100,16 +107,24 @@ export function createAuthnInterceptor(options: AuthnInterceptorOptions): Interc
       });
     }
 
-    const match = CREDENTIALS.exec(values[0]!.trim());
+    const value = values[0]!;
+    const match = CREDENTIALS.exec(value);
     if (!match) throw deny("malformed-authorization", Code.Unauthenticated);
-    // The auth-scheme is case-insensitive (RFC 7235 §2.1), so "bearer" is accepted.
-    const scheme = match[1]!.toLowerCase();
-    const isDpop = scheme === "dpop" && dpop !== undefined;
-    if (!isDpop && !(scheme === "bearer" && bearerAccepted)) {
+    // RFC 7235 calls the scheme case-insensitive; the gateway matches it exactly, and the
+    // two must agree, so only the form every client sends is taken (README "Token acceptance").
+    const scheme = match[1]!;
+    const isDpop = scheme === "DPoP" && dpop !== undefined;
+    if (!isDpop && !(scheme === "Bearer" && bearerAccepted)) {
       throw deny("wrong-scheme", Code.Unauthenticated);
     }
     const failedScheme = isDpop ? "dpop" : "bearer";
     const token = match[2]!;
+    if (!SCHEME_JWS.test(value)) {
+      // Two spaces after the scheme are a malformed header; anything else a malformed token.
+      const reason =
+        value[scheme.length + 1] === " " ? "malformed-authorization" : "malformed-token";
+      throw deny(reason, Code.Unauthenticated);
+    }
 
     let principal: Awaited<ReturnType<JwtVerifier["verify"]>>;
     try {

@@ -96,6 +96,7 @@ export {
   DEFAULT_ALGORITHMS,
   type JwtVerifier,
   type JwtVerifierOptions,
+  jwtVerifierOptions,
   TokenRejectedError,
 } from "./jwt-verifier.js";
 export {

@@ -5,7 +5,12 @@
  *   3. header `alg` on the asymmetric allow-list, 4. key lookup in the remote JWKS
  *   (refetched on an unknown `kid`, with a cooldown), 5. signature, 6. `crit`,
  *   7. `typ` (when configured), 8. claims: `exp` required, `exp`/`nbf` with a small
- *   clock tolerance, `iss`, `aud`.
+ *   clock tolerance, `iss`, `aud`, 9. required claim values (when configured).
+ *
+ * Without `jwksUri` or `keys`, the JWKS URI is discovered from the issuer's
+ * `/.well-known/openid-configuration` when first needed, and discovery is retried with
+ * backoff while it fails (tokens meanwhile get `jwks-unavailable`): a backend started before
+ * its IdP recovers on its own, and never guesses a provider-specific JWKS path.
  */
 import {
   createRemoteJWKSet,
@@ -17,7 +22,14 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from "jose";
-import { type ClaimNames, principalFromClaims } from "../access/index.js";
+import {
+  type ClaimNames,
+  type ClaimSettings,
+  normalizeTokenType,
+  principalFromClaims,
+  readClaim,
+  resolveClaimSettings,
+} from "../access/index.js";
 import { createCaFetch } from "./ca-fetch.js";
 import type { AuthenticatedPrincipal } from "./context.js";
 import type { DenialReason } from "./denial-log.js";
@@ -50,6 +62,7 @@ export interface JwtVerifierOptions {
   /**
    * The IdP's JWKS URL (https only). Example: `"https://localhost:9443/jwks"`.
    * Mutually exclusive with `keys`.
+   * @default discovered from `<issuer>/.well-known/openid-configuration` (its `jwks_uri`)
    */
   jwksUri?: string;
   /**
@@ -95,6 +108,40 @@ export interface JwtVerifierOptions {
   jwksTimeoutMs?: number;
   /** Where scopes and roles live in the claims. @default { scope: "scope", roles: "roles" } */
   claimNames?: ClaimNames;
+  /**
+   * Claims that must be present with exactly these string values (name or dotted path), or
+   * the token is refused (`invalid-claim`). Keycloak's access tokens carry `typ: "Bearer"`
+   * and its ID tokens `typ: "ID"` with the same header `typ: JWT`, so this is how an ID token
+   * is kept out there. @default {} @example { typ: "Bearer" }
+   */
+  requiredClaims?: Readonly<Record<string, string>>;
+  /**
+   * Longest wait between two discovery attempts while the IdP cannot be reached, ms; the
+   * wait doubles from 1 s up to this. @default 30000
+   */
+  discoveryMaxBackoffMs?: number;
+}
+
+/**
+ * The verifier options that one {@link ClaimSettings} implies (issuer, audiences, `typ`,
+ * scope and roles claims, required claims, clock skew): the same settings the gateway is
+ * generated from. Add `jwksUri` / `jwksCa` (or nothing, for discovery).
+ */
+export function jwtVerifierOptions(
+  settings: ClaimSettings,
+): Pick<
+  JwtVerifierOptions,
+  "issuer" | "audience" | "typ" | "claimNames" | "requiredClaims" | "clockToleranceSeconds"
+> {
+  const s = resolveClaimSettings(settings);
+  return {
+    issuer: s.issuer,
+    audience: s.audiences,
+    ...(s.tokenType === undefined ? {} : { typ: s.tokenType }),
+    claimNames: { scope: s.scopeClaim, roles: s.rolesClaim },
+    requiredClaims: s.requiredClaims,
+    clockToleranceSeconds: s.clockSkewSeconds,
+  };
 }
 
 /** Raised for every refused token. `reason` is safe to log; the message is generic. */
@@ -130,7 +177,8 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   }
   const maxLength = options.maxTokenLength ?? 8192;
   const clockTolerance = options.clockToleranceSeconds ?? 30;
-  const typ = options.typ?.toLowerCase().replace(/^application\//, "");
+  const typ = options.typ === undefined ? undefined : normalizeTokenType(options.typ);
+  const required = Object.entries(options.requiredClaims ?? {});
   const keys = options.keys ?? remoteKeys(options);
 
   return {
@@ -161,10 +209,15 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       } catch (err) {
         throw new TokenRejectedError(reasonFor(err));
       }
-      if (typ !== undefined && headerTyp?.toLowerCase().replace(/^application\//, "") !== typ) {
+      if (typ !== undefined && (headerTyp === undefined || normalizeTokenType(headerTyp) !== typ)) {
         throw new TokenRejectedError("wrong-type");
       }
       if (typeof payload.exp !== "number") throw new TokenRejectedError("missing-claim");
+      for (const [name, value] of required) {
+        const actual = readClaim(payload, name);
+        if (actual === undefined) throw new TokenRejectedError("missing-claim");
+        if (actual !== value) throw new TokenRejectedError("invalid-claim");
+      }
       const principal = principalFromClaims(payload, options.claimNames);
       return { ...principal, claims: payload, expiresAt: payload.exp };
     },
@@ -172,17 +225,89 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
 }
 
 function remoteKeys(options: JwtVerifierOptions): JWTVerifyGetKey {
-  if (!options.jwksUri) throw new TypeError("jwksUri or keys is required");
-  const url = new URL(options.jwksUri);
-  if (url.protocol !== "https:") throw new TypeError("jwksUri must use https");
   const fetchImpl =
     options.jwksFetch ?? (options.jwksCa ? createCaFetch({ ca: options.jwksCa }) : undefined);
-  return createRemoteJWKSet(url, {
-    cooldownDuration: options.jwksCooldownMs ?? 30_000,
-    cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
-    timeoutDuration: options.jwksTimeoutMs ?? 5_000,
-    ...(fetchImpl ? { [customFetch]: fetchImpl } : {}),
+  const remote = (uri: string) => {
+    const url = new URL(uri);
+    if (url.protocol !== "https:") throw new TypeError("jwksUri must use https");
+    return createRemoteJWKSet(url, {
+      cooldownDuration: options.jwksCooldownMs ?? 30_000,
+      cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+      timeoutDuration: options.jwksTimeoutMs ?? 5_000,
+      ...(fetchImpl ? { [customFetch]: fetchImpl } : {}),
+    });
+  };
+  if (options.jwksUri) return remote(options.jwksUri);
+  if (new URL(options.issuer).protocol !== "https:") {
+    throw new TypeError("issuer must use https for JWKS discovery (or pass jwksUri or keys)");
+  }
+  const discover = discoverJwksUri(options.issuer, {
+    fetch: fetchImpl ?? ((url, init) => fetch(url, init)),
+    timeoutMs: options.jwksTimeoutMs ?? 5_000,
+    maxBackoffMs: options.discoveryMaxBackoffMs ?? 30_000,
   });
+  let keys: JWTVerifyGetKey | undefined;
+  return async (header, token) => {
+    if (!keys) keys = remote(await discover());
+    return keys(header, token);
+  };
+}
+
+/** Thrown while discovery has not succeeded; mapped to `jwks-unavailable`. */
+class DiscoveryError extends Error {
+  override name = "DiscoveryError";
+}
+
+/**
+ * Resolves the issuer's `jwks_uri` from its discovery document, once. While it fails, each
+ * call rejects at once until the backoff (1 s, doubling, capped) has passed, so a flood of
+ * requests during an IdP outage costs one discovery request per backoff step.
+ */
+function discoverJwksUri(
+  issuer: string,
+  o: { fetch: FetchImplementation; timeoutMs: number; maxBackoffMs: number },
+): () => Promise<string> {
+  const url = `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+  let found: string | undefined;
+  let inFlight: Promise<string> | undefined;
+  let nextAttempt = 0;
+  let backoff = 1_000;
+  const attempt = async (): Promise<string> => {
+    const signal = AbortSignal.timeout(o.timeoutMs);
+    const res = await o.fetch(url, {
+      method: "GET",
+      headers: new Headers({ accept: "application/json" }),
+      redirect: "manual",
+      signal,
+    });
+    if (!res.ok) throw new DiscoveryError(`discovery answered HTTP ${res.status}`);
+    const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    // OpenID Connect Discovery §4.3: the document's issuer must be the one asked for.
+    if (doc.issuer !== issuer) throw new DiscoveryError("discovery document names another issuer");
+    if (typeof doc.jwks_uri !== "string") throw new DiscoveryError("no jwks_uri in discovery");
+    return doc.jwks_uri;
+  };
+  return () => {
+    if (found !== undefined) return Promise.resolve(found);
+    if (inFlight) return inFlight;
+    if (Date.now() < nextAttempt) {
+      return Promise.reject(new DiscoveryError("discovery backing off"));
+    }
+    inFlight = attempt().then(
+      (uri) => {
+        found = uri;
+        inFlight = undefined;
+        return uri;
+      },
+      (err: unknown) => {
+        inFlight = undefined;
+        nextAttempt = Date.now() + backoff;
+        backoff = Math.min(backoff * 2, o.maxBackoffMs);
+        throw err instanceof DiscoveryError ? err : new DiscoveryError("discovery failed");
+      },
+    );
+    return inFlight;
+  };
 }
 
 /** Maps jose's error classes onto stable reasons (never its message, which may quote input). */

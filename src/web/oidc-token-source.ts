@@ -129,11 +129,12 @@ export interface OidcTokenSourceOptions {
   refreshLeewaySeconds?: number;
   /**
    * The claim (in the access token, else the ID token) that lists the user's roles, for
-   * `SessionInfo.roles`.
+   * `SessionInfo.roles`: a name or a dotted path into objects, read exactly as the backend kit
+   * and the gateway read it (`ClaimSettings.rolesClaim`).
    *
    * @default "roles"
    * @example
-   * rolesClaim: "realm_roles"
+   * rolesClaim: "realm_access.roles" // Keycloak
    */
   rolesClaim?: string;
   /**

@@ -5,6 +5,7 @@
  */
 
 import type { User } from "oidc-client-ts";
+import { claimList, readClaim } from "../access/claims.js";
 import type { SessionInfo } from "./token-source.js";
 
 /** The payload of a JWT, or undefined when `token` is not a JWT with a JSON object payload. */
@@ -31,16 +32,10 @@ export function jwtLifetimeMs(token: string): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
-/** A claim holding a list: a JSON array of strings, or a space-delimited string. */
-function listClaim(value: unknown): string[] | undefined {
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
-  if (typeof value === "string") return value.split(" ").filter(Boolean);
-  return undefined;
-}
-
 /**
  * The {@link SessionInfo} of a stored user: roles from `rolesClaim` in the access token,
- * else in the ID token's claims.
+ * else in the ID token's claims. `rolesClaim` is a name or a dotted path
+ * (`realm_access.roles`), read by the same `readClaim` as the backend kit and the gateway.
  */
 export function sessionInfo(user: User, rolesClaim: string): SessionInfo {
   const claims = decodeJwtPayload(user.access_token);
@@ -48,7 +43,10 @@ export function sessionInfo(user: User, rolesClaim: string): SessionInfo {
   return {
     subject: typeof profile.sub === "string" ? profile.sub : String(claims?.sub ?? ""),
     scopes: user.scope ? user.scope.split(" ").filter(Boolean) : [],
-    roles: listClaim(claims?.[rolesClaim]) ?? listClaim(profile[rolesClaim]) ?? [],
+    roles:
+      claimList(readClaim(claims ?? {}, rolesClaim), false) ??
+      claimList(readClaim(profile, rolesClaim), false) ??
+      [],
     expiresAt: (user.expires_at ?? 0) * 1000,
   };
 }

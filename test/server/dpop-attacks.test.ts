@@ -105,13 +105,13 @@ describe.each(["mtls", "web"] as const)("DPoP attacks on the %s listener", (list
         expect(r.code).toBe(0);
         expect(r.messages).toBeGreaterThan(0);
       });
-      it("control: the scheme is case-insensitive (dpop)", async () => {
+      it('refuses the lower-case scheme `dpop`, as the gateway does (README "Token acceptance")', async () => {
         const r = await call(
           listener,
           method,
           await validHeaders(context(listener, method), "dpop"),
         );
-        expect(r.code).toBe(0);
+        expect(r.code).toBe(16); // UNAUTHENTICATED
       });
       for (const attack of ATTACKS) {
         it(`refuses ${attack.name}`, async () => {

@@ -189,6 +189,7 @@ async function main(): Promise<void> {
     scope: config.scope,
     resource: config.resource,
     storage,
+    ...(config.rolesClaim !== undefined ? { rolesClaim: config.rolesClaim } : {}),
     ...(config.refreshLeewaySeconds !== undefined
       ? { refreshLeewaySeconds: config.refreshLeewaySeconds }
       : {}),

@@ -157,6 +157,7 @@ function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
       initial_connection_window_size: 1048576,
     },
     access_log: [accessLog()],
+    // Refusals read as a gRPC server's, token refusals as the backend's (local-replies.ts).
     local_reply_config: grpcLocalReplyConfig(),
     route_config: routeConfig(model, policy),
     http_filters: httpFilters({

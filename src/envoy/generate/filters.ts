@@ -9,6 +9,14 @@ import { EXT_AUTHZ_FILTER, extAuthzConfig, tokenLocations } from "./dpop.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import type { GatewayModel } from "./model.js";
 import { JWT_FILTER, JWT_PAYLOAD_KEY, rbacFilterConfig } from "./rbac.js";
+import {
+  accessTokenCheckConfig,
+  accessTokenEnforceConfig,
+  JWT_FAILURE_KEY,
+  JWT_HEADER_KEY,
+  TOKEN_CHECK_FILTER,
+  TOKEN_FILTER,
+} from "./token-acceptance.js";
 
 /** What a filter's config is built from. */
 export interface FilterContext {
@@ -87,9 +95,26 @@ export const HTTP_FILTERS: readonly FilterSpec[] = [
     config: jwtAuthnConfig,
   },
   {
+    name: TOKEN_CHECK_FILTER,
+    why:
+      "right after jwt_authn: records (shadow rules, denies nothing) whether the request passes the checks " +
+      "jwt_authn cannot make (exactly `Bearer <jws>` (or `DPoP <jws>`) in the header, header typ, required claim values), " +
+      "so that the next filter's refusal can be recognised by the local reply mappers (token-acceptance.ts)",
+    enabled: always,
+    config: (ctx) => accessTokenCheckConfig(ctx.policy, ctx.model.jwt, ctx.model.dpop),
+  },
+  {
+    name: TOKEN_FILTER,
+    why:
+      "refuses what the check recorded as not an accepted access token, before per-method authorization; " +
+      "the refusal leaves as 401/UNAUTHENTICATED, as at the backend",
+    enabled: always,
+    config: () => accessTokenEnforceConfig(),
+  },
+  {
     name: EXT_AUTHZ_FILTER,
     why:
-      "right after jwt_authn (only with dpop): checks the DPoP proof of every authenticated call with the backend " +
+      "after the token checks (only with dpop): checks the DPoP proof of every authenticated call with the backend " +
       "kit's verifier before authorization and before the backend; reads jwt_authn's payload (cnf.jkt); fails closed",
     enabled: (ctx) => ctx.model.dpop !== undefined,
     config: (ctx) => {
@@ -168,6 +193,9 @@ function jwtAuthnConfig(ctx: FilterContext): JsonObject {
         // The backend verifies the token again, so it must reach it.
         forward: true,
         payload_in_metadata: JWT_PAYLOAD_KEY,
+        // For the token-acceptance filter (typ) and the local reply mapper (audience → 401).
+        header_in_metadata: JWT_HEADER_KEY,
+        failed_status_in_metadata: JWT_FAILURE_KEY,
         normalize_payload_in_metadata: { space_delimited_claims: [jwt.scopeClaim] },
       },
     },

@@ -14,6 +14,7 @@ import {
   type Node,
   parseDocument,
 } from "yaml";
+import { CLAIM_DEFAULTS } from "../../access/index.js";
 import { isLoopbackHost } from "../../common/loopback.js";
 import { originProblem } from "../../common/origin.js";
 import { GatewayConfigError } from "../errors.js";
@@ -54,7 +55,9 @@ export function parseGateway(text: string, file = "gateway.yaml"): GatewayModel 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const HOSTNAME =
   /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const SCOPE_CLAIM = /^[A-Za-z0-9_.:-]+$/;
+/** A claim name or dotted path (the same rule as `resolveClaimSettings`). */
+const CLAIM_PATH = /^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/;
+const TOKEN_TYPE = /^[A-Za-z0-9.+/_-]+$/;
 
 class Reader {
   private readonly root: Node | null;
@@ -129,8 +132,10 @@ class Reader {
         "jwksUri",
         "jwksCa",
         "jwksCacheDuration",
+        "tokenType",
         "scopeClaim",
         "rolesClaim",
+        "requiredClaims",
         "clockSkew",
       ],
       true,
@@ -141,10 +146,28 @@ class Reader {
       jwksUri: this.httpsUrl(["jwt", "jwksUri"]),
       jwksCa: this.absPath(["jwt", "jwksCa"]),
       jwksCacheSeconds: this.duration(["jwt", "jwksCacheDuration"], 300, 1, 86400),
-      scopeClaim: this.str(["jwt", "scopeClaim"], { default: "scope", pattern: SCOPE_CLAIM }),
-      rolesClaim: this.str(["jwt", "rolesClaim"], { default: "roles", pattern: SCOPE_CLAIM }),
-      clockSkewSeconds: this.duration(["jwt", "clockSkew"], 30, 0, 300),
+      tokenType: this.has(["jwt", "tokenType"])
+        ? this.str(["jwt", "tokenType"], { pattern: TOKEN_TYPE })
+        : undefined,
+      scopeClaim: this.str(["jwt", "scopeClaim"], {
+        default: CLAIM_DEFAULTS.scopeClaim,
+        pattern: CLAIM_PATH,
+      }),
+      rolesClaim: this.str(["jwt", "rolesClaim"], {
+        default: CLAIM_DEFAULTS.rolesClaim,
+        pattern: CLAIM_PATH,
+      }),
+      requiredClaims: this.stringMap(["jwt", "requiredClaims"], CLAIM_PATH),
+      clockSkewSeconds: this.duration(
+        ["jwt", "clockSkew"],
+        CLAIM_DEFAULTS.clockSkewSeconds,
+        0,
+        300,
+      ),
     };
+    if (!Number.isInteger(jwt.clockSkewSeconds)) {
+      this.fail(["jwt", "clockSkew"], "must be whole seconds (Envoy's clock_skew_seconds)");
+    }
     this.object(
       ["upstream"],
       ["address", "port", "san", "sni", "ca", "clientCertificate", "connectTimeout"],
@@ -387,6 +410,25 @@ class Reader {
     if (o.pattern && !o.pattern.test(v))
       this.fail(path, `${JSON.stringify(v)} does not match ${o.pattern}`);
     return v;
+  }
+
+  /** An optional mapping of claim paths to non-empty string values. */
+  private stringMap(path: Path, keyPattern: RegExp): Record<string, string> {
+    if (!this.has(path)) return {};
+    const node = this.node(path);
+    if (!isMap(node)) return this.fail(path, "must be a mapping of claim to value");
+    const out: Record<string, string> = {};
+    for (const item of node.items) {
+      if (!isPair(item)) continue;
+      const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+      if (!keyPattern.test(key)) this.fail([...path, key], "is not a claim name or dotted path");
+      const v = this.value([...path, key]);
+      if (typeof v !== "string" || v.length === 0) {
+        this.fail([...path, key], "must be a non-empty string (quote numbers and booleans)");
+      }
+      out[key] = v as string;
+    }
+    return out;
   }
 
   private strList(path: Path, required: boolean): string[] {

@@ -10,11 +10,15 @@
  * what a gRPC server would send: HTTP 200, trailers-only (`grpc-status`, `grpc-message`
  * in the headers, no body), so every client reads the same code and message. The CORS
  * filter is the outermost encoder, so the reply keeps its CORS exposure.
+ *
+ * Token refusals come first: jwt_authn's 403 for another audience and the access-token
+ * filter's 403 (token-acceptance.ts) read as UNAUTHENTICATED, as the backend kit answers them.
  */
 import { Code } from "@connectrpc/connect";
 import { PERMISSION_DENIED_MESSAGE } from "../../server/access-interceptor.js";
 import { UNAUTHENTICATED_MESSAGE } from "../../server/authn-interceptor.js";
 import type { JsonObject } from "./json.js";
+import { tokenRefusalFilters } from "./token-acceptance.js";
 
 /** One row of the table. */
 export interface GrpcLocalReply {
@@ -51,7 +55,8 @@ export const GRPC_LOCAL_REPLIES: readonly GrpcLocalReply[] = [
     message: PERMISSION_DENIED_MESSAGE,
     why:
       "rbac: the method needs scopes or roles the token lacks, or the policy does not name it " +
-      "(default deny, so unknown methods too); jwt_authn: a token for another audience",
+      "(default deny, so unknown methods too). A token refusal that Envoy answers with 403 (another " +
+      "audience; the access-token filter) is matched first and reads UNAUTHENTICATED",
   },
   {
     httpStatus: 429,
@@ -96,18 +101,23 @@ function runtimeKey(httpStatus: number): string {
  */
 export function grpcLocalReplyConfig(): JsonObject {
   return {
-    mappers: GRPC_LOCAL_REPLIES.map(
-      (r): JsonObject => ({
-        filter: { and_filter: { filters: [statusIs(r.httpStatus), GRPC_REQUEST] } },
-        status_code: 200,
-        // An empty body makes the reply end with its headers: a trailers-only gRPC response.
-        body: { inline_string: "" },
-        headers_to_add: [
-          header("grpc-status", String(r.grpcStatus)),
-          header("grpc-message", r.message),
-        ],
-      }),
-    ),
+    mappers: [
+      ...tokenRefusalFilters().map((filter) =>
+        grpcReply(filter, Code.Unauthenticated, UNAUTHENTICATED_MESSAGE),
+      ),
+      ...GRPC_LOCAL_REPLIES.map((r) => grpcReply(statusIs(r.httpStatus), r.grpcStatus, r.message)),
+    ],
+  };
+}
+
+/** A mapper: gRPC requests whose local reply matches `filter` become trailers-only replies. */
+function grpcReply(filter: JsonObject, grpcStatus: Code, message: string): JsonObject {
+  return {
+    filter: { and_filter: { filters: [filter, GRPC_REQUEST] } },
+    status_code: 200,
+    // An empty body makes the reply end with its headers: a trailers-only gRPC response.
+    body: { inline_string: "" },
+    headers_to_add: [header("grpc-status", String(grpcStatus)), header("grpc-message", message)],
   };
 }
 

@@ -3,6 +3,7 @@
  * applied. `load.ts` builds it from `gateway.yaml`; `demo/envoy.ts` builds it in
  * code for the local stack. The generator never reads YAML itself.
  */
+import type { ResolvedClaimSettings } from "../../access/index.js";
 
 /** A PEM certificate and its private key, as paths inside the gateway's filesystem. */
 export interface CertificateFiles {
@@ -57,24 +58,19 @@ export interface CorsModel {
   readonly allowConnectProtocol: boolean;
 }
 
-/** The OIDC provider whose access tokens the gateway verifies. */
-export interface JwtModel {
-  /** Expected `iss`, e.g. `https://login.example.com/`. */
-  readonly issuer: string;
-  /** Accepted `aud` values (any of). */
-  readonly audiences: readonly string[];
+/**
+ * The OIDC provider whose access tokens the gateway verifies. The claim fields are the
+ * shared `ClaimSettings` (src/access/claim-settings.ts) that also configure the backend kit
+ * (`jwtVerifierOptions`) and the SDK (`rolesClaim`): issuer, audiences, `tokenType` (header
+ * `typ`), scope and roles claims, required claim values, clock skew (default 30 s).
+ */
+export interface JwtModel extends ResolvedClaimSettings {
   /** HTTPS URI of the JWKS. */
   readonly jwksUri: string;
   /** PEM CA bundle that verifies the JWKS server's certificate. */
   readonly jwksCa: string;
   /** How long fetched keys are cached, in seconds. @default 300 */
   readonly jwksCacheSeconds: number;
-  /** Claim with the space-delimited scopes. @default "scope" */
-  readonly scopeClaim: string;
-  /** Claim with the roles array. @default "roles" */
-  readonly rolesClaim: string;
-  /** Allowed clock skew in seconds. @default 30 */
-  readonly clockSkewSeconds: number;
 }
 
 /** The gRPC backend, reached over mutual TLS. */

@@ -38,12 +38,25 @@ function generated(section: string) {
 describe("gateway.yaml dpop", () => {
   const { bundle, hcm, filter, vhost } = generated("  origin: https://api.notes.example.com\n");
 
-  it("puts ext_authz right after jwt_authn, before authorization", () => {
+  it("puts ext_authz right after jwt_authn and its token-shape checks, before authorization", () => {
     const names: string[] = hcm.http_filters.map((f: Y) => f.name);
     const at = names.indexOf("envoy.filters.http.ext_authz");
     expect(at).toBeGreaterThan(0);
-    expect(names[at - 1]).toBe("envoy.filters.http.jwt_authn");
+    expect(names.slice(at - 3, at)).toEqual([
+      "envoy.filters.http.jwt_authn",
+      "grpc-web-oidc.access-token-check",
+      "grpc-web-oidc.access-token",
+    ]);
     expect(names[at + 1]).toBe("envoy.filters.http.rbac");
+  });
+
+  it("accepts exactly `DPoP <jws>` in the header (and `Bearer <jws>` only when allowed)", () => {
+    const check = filter("grpc-web-oidc.access-token-check");
+    const principal = check.shadow_rules.policies["access-token"].principals[0];
+    const header = (principal.and_ids?.ids[0] ?? principal).header;
+    expect(header.string_match.safe_regex.regex).toBe(
+      "^DPoP [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$",
+    );
   });
 
   it("takes the token from the DPoP scheme only (Bearer not allowed by default)", () => {

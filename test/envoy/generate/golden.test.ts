@@ -61,7 +61,7 @@ describe("the generated bootstrap", () => {
   const cluster = (name: string): Y =>
     config.static_resources.clusters.find((c: Y) => c.name === name);
 
-  it("keeps the one filter order: cors, grpc_web, jwt_authn, rbac, local_ratelimit, lua, router", () => {
+  it("keeps the one filter order: cors, grpc_web, jwt_authn, access-token check, rbac, local_ratelimit, lua, router", () => {
     // ext_authz is in the table but only in the chain with `dpop` (see dpop.test.ts).
     expect(hcm.http_filters.map((f: Y) => f.name)).toEqual(
       HTTP_FILTERS.map((f) => f.name).filter((n) => n !== "envoy.filters.http.ext_authz"),
@@ -70,6 +70,8 @@ describe("the generated bootstrap", () => {
       "envoy.filters.http.cors",
       "envoy.filters.http.grpc_web",
       "envoy.filters.http.jwt_authn",
+      "grpc-web-oidc.access-token-check",
+      "grpc-web-oidc.access-token",
       "envoy.filters.http.rbac",
       "envoy.filters.http.local_ratelimit",
       "envoy.filters.http.lua",

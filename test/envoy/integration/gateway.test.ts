@@ -216,9 +216,9 @@ describe.skipIf(!bin)(bin ? "Envoy gateway, end to end" : "skipped: no Envoy bin
     expect(await logged(envoyLog, (l) => l.includes("Jwt_verification_fails"))).toBe(true);
   });
 
-  it("rejects a token for another audience (Envoy answers 403: PERMISSION_DENIED, never retried)", async () => {
+  it("rejects a token for another audience as UNAUTHENTICATED, like the backend (jwt_authn's 403 is mapped)", async () => {
     const wrongAud = await signer.mint({ scope: "notes.read", aud: "https://other.example" });
-    expect(await codeOf(clientWith(wrongAud).listNotes({}))).toBe(Code.PermissionDenied);
+    expect(await codeOf(clientWith(wrongAud).listNotes({}))).toBe(Code.Unauthenticated);
     expect(await logged(envoyLog, (l) => l.includes("Audiences_in_Jwt_are_not_allowed"))).toBe(
       true,
     );

@@ -15,6 +15,8 @@ export interface StubIdpOptions {
   tokenDelayMs?: number;
   /** Roles put into access tokens. */
   roles?: string[];
+  /** Extra claims merged into access tokens (e.g. Keycloak's `realm_access`). */
+  accessClaims?: Record<string, unknown>;
 }
 
 interface Grant {
@@ -56,7 +58,13 @@ export class StubIdp {
   private readonly refreshTokens = new Map<string, { grant: Grant; used: boolean }>();
 
   constructor(options: StubIdpOptions = {}) {
-    this.opts = { accessTokenTtl: 3600, tokenDelayMs: 20, roles: ["reader"], ...options };
+    this.opts = {
+      accessTokenTtl: 3600,
+      tokenDelayMs: 20,
+      roles: ["reader"],
+      accessClaims: {},
+      ...options,
+    };
     this.server = createServer((req, res) => {
       void this.handle(req, res).catch((e: unknown) => {
         res.statusCode = 500;
@@ -146,6 +154,7 @@ export class StubIdp {
       iat: now,
       exp: now + this.opts.accessTokenTtl,
       jti: b64url(randomBytes(8)),
+      ...this.opts.accessClaims,
     });
     const id_token = this.jwt({
       iss: this.issuer,

@@ -37,6 +37,13 @@ export interface TokenIssuer {
   jwksUri: string;
   /** Number of JWKS fetches served. */
   fetches(): number;
+  /** Number of discovery documents served or refused. */
+  discoveries(): number;
+  /**
+   * How `/.well-known/openid-configuration` answers: with `jwks_uri` at `/certs` (Keycloak's
+   * layout, not `/jwks`), with HTTP 503, or naming another issuer. @default "ok"
+   */
+  setDiscovery(mode: "ok" | "down" | "wrong-issuer"): void;
   /**
    * Signs any header with the published RSA key, bypassing jose's own checks (which
    * refuse to sign, e.g., an unknown `crit`): RS256 over `header.payload`.
@@ -84,10 +91,24 @@ export async function startTokenIssuer(pki: DevPki): Promise<TokenIssuer> {
     .toString();
 
   let fetches = 0;
+  let discoveries = 0;
+  let discovery: "ok" | "down" | "wrong-issuer" = "ok";
   const server: Server = createServer(
     { cert: readFileSync(pki.localhost.cert), key: readFileSync(pki.localhost.key) },
     (req, res) => {
-      if (req.url === "/jwks") {
+      if (req.url === "/.well-known/openid-configuration") {
+        discoveries++;
+        if (discovery === "down") {
+          res.writeHead(503);
+          res.end();
+          return;
+        }
+        const iss = discovery === "ok" ? issuer : `${issuer}/other`;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ issuer: iss, jwks_uri: `${issuer}/certs` }));
+        return;
+      }
+      if (req.url === "/jwks" || req.url === "/certs") {
         fetches++;
         res.writeHead(200, { "content-type": "application/jwk-set+json" });
         res.end(JSON.stringify(jwks));
@@ -139,6 +160,10 @@ export async function startTokenIssuer(pki: DevPki): Promise<TokenIssuer> {
     mintRaw,
     jwksUri: `${issuer}/jwks`,
     fetches: () => fetches,
+    discoveries: () => discoveries,
+    setDiscovery: (mode) => {
+      discovery = mode;
+    },
     mint,
     user: (name, options) => mint({ ...USERS[name], roles: [...USERS[name].roles] }, options),
     minted,
