@@ -10,13 +10,17 @@ import { delimiter, join } from "node:path";
 import { createFileRegistry, type DescService, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { ProtoImageError } from "../errors.js";
+import { cacheDir, imageKey, readCached, writeCached } from "./cache.js";
 
 /**
- * The services of a `buf build` image (or of `buf build` run in the current
- * directory when no image is given), sorted by name so output does not depend
- * on file order.
+ * The services of a `buf build` image (or of `buf build` run in `options.cwd`,
+ * default the current directory, when no image is given; that image is cached while the
+ * protos are unchanged), sorted by name so output does not depend on file order.
  */
-export function loadServices(image: string | undefined): DescService[] {
+export function loadServices(
+  image?: string,
+  options: { cwd?: string; cache?: string | false } = {},
+): DescService[] {
   let bytes: Uint8Array;
   if (image) {
     try {
@@ -25,7 +29,7 @@ export function loadServices(image: string | undefined): DescService[] {
       throw new ProtoImageError(`${image}: cannot read proto image: ${(err as Error).message}`);
     }
   } else {
-    bytes = bufBuild(process.cwd());
+    bytes = bufBuild(options.cwd ?? process.cwd(), options.cache);
   }
   let registry: ReturnType<typeof createFileRegistry>;
   try {
@@ -43,7 +47,8 @@ export function loadServices(image: string | undefined): DescService[] {
   return services;
 }
 
-function bufBuild(cwd: string): Uint8Array {
+/** `buf build` in `cwd`, through the image cache (`cache`: its folder; `false`: off). */
+function bufBuild(cwd: string, cache?: string | false): Uint8Array {
   if (!existsSync(join(cwd, "buf.yaml"))) {
     throw new ProtoImageError("no --proto-image given and no buf.yaml in the current directory");
   }
@@ -56,17 +61,23 @@ function bufBuild(cwd: string): Uint8Array {
     throw new ProtoImageError(
       "no --proto-image given and `buf` was not found (npm i -D @bufbuild/buf)",
     );
-  const dir = mkdtempSync(join(tmpdir(), "gwo-image-"));
+  const dir = cache === false ? undefined : (cache ?? cacheDir(cwd));
+  const key = dir ? imageKey(cwd, buf) : "";
+  const cached = dir ? readCached(dir, key) : undefined;
+  if (cached) return cached;
+  const work = mkdtempSync(join(tmpdir(), "gwo-image-"));
   try {
-    const out = join(dir, "image.binpb");
+    const out = join(work, "image.binpb");
     execFileSync(buf, ["build", "--exclude-source-info", "-o", out], {
       cwd,
       stdio: ["ignore", "ignore", "pipe"],
     });
-    return readFileSync(out);
+    const image = readFileSync(out);
+    if (dir) writeCached(dir, key, image);
+    return image;
   } catch (err) {
     throw new ProtoImageError(`buf build failed: ${(err as Error).message}`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }

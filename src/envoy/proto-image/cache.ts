@@ -1,0 +1,101 @@
+/**
+ * `buf build` once per set of inputs: the image of the current directory is cached under
+ * a hash of everything buf reads (buf.yaml, buf.lock, every .proto of the modules, and
+ * the buf binary), so `envoy validate` and `envoy generate --check` in a repository skip
+ * the compiler while the protos are unchanged. Any change gives a new key, hence a build.
+ */
+import { createHash } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { parse } from "yaml";
+
+/** Folders never searched for .proto files when buf.yaml names no module paths. */
+const SKIP = new Set(["node_modules", "dist", ".git", ".venv"]);
+
+/** The module folders of a buf.yaml (v2 `modules[].path`), or the folder itself. */
+function moduleRoots(cwd: string, bufYaml: string): string[] {
+  try {
+    const doc = parse(bufYaml) as { modules?: { path?: unknown }[] } | null;
+    const paths = (doc?.modules ?? [])
+      .map((m) => m.path)
+      .filter((p): p is string => typeof p === "string");
+    if (paths.length > 0) return paths.map((p) => join(cwd, p));
+  } catch {
+    // A buf.yaml buf itself will reject: hash the whole folder, buf reports the error.
+  }
+  return [cwd];
+}
+
+function protoFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    if (e.startsWith(".") || SKIP.has(e)) return [];
+    const p = join(dir, e);
+    if (e.endsWith(".proto")) return [p];
+    return statSync(p).isDirectory() ? protoFiles(p) : [];
+  });
+}
+
+/** The cache key of `buf build` in `cwd` with the binary `buf`. */
+export function imageKey(cwd: string, buf: string): string {
+  const hash = createHash("sha256");
+  const bufYaml = readFileSync(join(cwd, "buf.yaml"), "utf8");
+  const add = (name: string, data: string | Buffer) => {
+    hash.update(`${name}\0${data.length}\0`);
+    hash.update(data);
+  };
+  add("buf.yaml", bufYaml);
+  for (const extra of ["buf.lock", "buf.work.yaml"]) {
+    const p = join(cwd, extra);
+    if (existsSync(p)) add(extra, readFileSync(p));
+  }
+  for (const root of moduleRoots(cwd, bufYaml))
+    for (const f of protoFiles(root)) add(relative(cwd, f), readFileSync(f));
+  const bin = statSync(buf);
+  add("buf", `${buf}:${bin.size}:${bin.mtimeMs}`);
+  return hash.digest("hex");
+}
+
+/** Where cached images live: the project's node_modules/.cache, else the temp folder. */
+export function cacheDir(cwd: string): string {
+  const modules = join(cwd, "node_modules");
+  return existsSync(modules)
+    ? join(modules, ".cache", "grpc-web-oidc", "images")
+    : join(tmpdir(), "grpc-web-oidc-images");
+}
+
+/** The cached image for `key`, or undefined. */
+export function readCached(dir: string, key: string): Uint8Array | undefined {
+  try {
+    return readFileSync(join(dir, `${key}.binpb`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores an image; a failure to cache never fails the command. */
+export function writeCached(dir: string, key: string, image: Uint8Array): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    // Write then rename: a concurrent reader sees the whole image or none.
+    const tmp = join(dir, `${key}.${process.pid}.tmp`);
+    writeFileSync(tmp, image);
+    renameSync(tmp, join(dir, `${key}.binpb`));
+  } catch {
+    // Read-only node_modules, full disk: the next run builds again.
+  }
+}
