@@ -4,6 +4,7 @@
  * comparison. Reads decoded messages only; never parses YAML or protos.
  */
 export type { ConfigQuery } from "./config.js";
+export { corsPolicies, headerList, missingHeaders } from "./cors.js";
 export { connectionManagers, httpFilters, isGrpcWeb, routesOf } from "./http.js";
 export { jwtFilters, jwtRuleFor, requiresToken, ruleRequires } from "./jwt.js";
 export {
@@ -21,6 +22,6 @@ export {
   rbacFilters,
   rbacGrants,
 } from "./rbac.js";
-export { clustersByName, hasSanMatch, hasTrustedCa, upstreamTls } from "./tls.js";
+export { clustersByName, clusterTls, hasSanMatch, hasTrustedCa, upstreamTls } from "./tls.js";
 export { FILTER_TYPES, T } from "./type-names.js";
-export { get, headerList, isMsg, msgs, typeOf } from "./values.js";
+export { get, isMsg, msgs, typeOf } from "./values.js";

@@ -7,10 +7,19 @@ import { get, isMsg, msgs, typeOf } from "./values.js";
 /** The static clusters by name. */
 export function clustersByName(q: ConfigQuery): Map<string, DecodedMessage> {
   const m = new Map<string, DecodedMessage>();
-  for (const c of msgs(get(q.config, "static_resources", "clusters"))) {
-    if (typeof c.name === "string") m.set(c.name, c);
-  }
+  for (const { cluster, name } of clusterTls(q)) m.set(name, cluster);
   return m;
+}
+
+/** Each static cluster with its name and its UpstreamTlsContext (undefined: plaintext). */
+export function clusterTls(
+  q: ConfigQuery,
+): { cluster: DecodedMessage; name: string; tls: DecodedMessage | undefined }[] {
+  return msgs(get(q.config, "static_resources", "clusters")).map((cluster) => ({
+    cluster,
+    name: String(cluster.name),
+    tls: upstreamTls(cluster),
+  }));
 }
 
 /** The UpstreamTlsContext of a cluster, if its transport socket is TLS. */

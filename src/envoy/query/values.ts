@@ -26,13 +26,3 @@ export function typeOf(v: Decoded | undefined): string | undefined {
   const t = get(v, "@type");
   return typeof t === "string" ? t : undefined;
 }
-
-/** A comma-separated header list (CORS `allow_headers`, `expose_headers`), lower-cased. */
-export function headerList(v: Decoded | undefined): string[] {
-  return typeof v === "string"
-    ? v
-        .split(",")
-        .map((s) => s.trim().toLowerCase())
-        .filter(Boolean)
-    : [];
-}

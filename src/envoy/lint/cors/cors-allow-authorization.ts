@@ -1,4 +1,4 @@
-import { headerList, T } from "../../query/index.js";
+import { corsPolicies, headerList } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -100,7 +100,7 @@ export const corsAllowAuthorization: LintRule = {
   reason:
     'the Authorization header is never covered by "*"; without it browsers refuse to send the token',
   *check(ctx) {
-    for (const pol of [...ctx.all(T.corsPolicy), ...ctx.all(T.routeCorsPolicy)]) {
+    for (const pol of corsPolicies(ctx)) {
       if (!headerList(pol.allow_headers).includes("authorization"))
         yield {
           node: pol,

@@ -1,5 +1,5 @@
 import { CORS_EXPOSED_HEADERS } from "../../../common/cors-headers.js";
-import { headerList, T } from "../../query/index.js";
+import { corsPolicies, missingHeaders } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -73,9 +73,8 @@ export const corsExposeHeaders: LintRule = {
   reason:
     "browsers hide grpc-status/grpc-message/grpc-status-details-bin unless exposed, so every error reads as Unknown",
   *check(ctx) {
-    for (const pol of [...ctx.all(T.corsPolicy), ...ctx.all(T.routeCorsPolicy)]) {
-      const have = headerList(pol.expose_headers);
-      const missing = CORS_EXPOSED_HEADERS.filter((h) => !have.includes(h));
+    for (const pol of corsPolicies(ctx)) {
+      const missing = missingHeaders(pol, "expose_headers", CORS_EXPOSED_HEADERS);
       if (missing.length > 0)
         yield {
           node: pol,

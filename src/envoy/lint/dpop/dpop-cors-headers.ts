@@ -1,13 +1,13 @@
 import { DPOP_ALLOWED_HEADERS, DPOP_EXPOSED_HEADERS } from "../../../common/cors-headers.js";
 import {
   connectionManagers,
+  corsPolicies,
   FILTER_TYPES,
   get,
-  headerList,
   httpFilters,
   isMsg,
+  missingHeaders,
   msgs,
-  T,
 } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
@@ -148,23 +148,17 @@ export const dpopCorsHeaders: LintRule = {
       }),
     );
     if (!dpop) return;
-    for (const pol of [...ctx.all(T.corsPolicy), ...ctx.all(T.routeCorsPolicy)]) {
-      const allowed = headerList(pol.allow_headers);
-      const missingAllow = DPOP_ALLOWED_HEADERS.filter((h) => !allowed.includes(h));
-      if (missingAllow.length > 0)
-        yield {
-          node: pol,
-          field: "allow_headers",
-          message: `CORS policy does not allow the ${missingAllow.join(", ")} request header`,
-        };
-      const exposed = headerList(pol.expose_headers);
-      const missingExpose = DPOP_EXPOSED_HEADERS.filter((h) => !exposed.includes(h));
-      if (missingExpose.length > 0)
-        yield {
-          node: pol,
-          field: "expose_headers",
-          message: `CORS policy does not expose ${missingExpose.join(", ")}`,
-        };
+    for (const pol of corsPolicies(ctx)) {
+      const allow = missingHeaders(pol, "allow_headers", DPOP_ALLOWED_HEADERS);
+      const expose = missingHeaders(pol, "expose_headers", DPOP_EXPOSED_HEADERS);
+      if (allow.length > 0) {
+        const message = `CORS policy does not allow the ${allow.join(", ")} request header`;
+        yield { node: pol, field: "allow_headers", message };
+      }
+      if (expose.length > 0) {
+        const message = `CORS policy does not expose ${expose.join(", ")}`;
+        yield { node: pol, field: "expose_headers", message };
+      }
     }
   },
 };

@@ -1,4 +1,4 @@
-import { get, msgs, upstreamTls } from "../../query/index.js";
+import { clusterTls } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -48,13 +48,12 @@ export const plaintextUpstream: LintRule = {
   severity: "error",
   reason: "the forwarded token and the call travel to the cluster in clear text",
   *check(ctx) {
-    for (const c of msgs(get(ctx.config, "static_resources", "clusters"))) {
-      if (!upstreamTls(c))
+    for (const { cluster, name, tls } of clusterTls(ctx))
+      if (!tls)
         yield {
-          node: c,
+          node: cluster,
           field: "name",
-          message: `cluster ${String(c.name)} has no UpstreamTlsContext`,
+          message: `cluster ${name} has no UpstreamTlsContext`,
         };
-    }
   },
 };

@@ -1,4 +1,4 @@
-import { get, hasTrustedCa, msgs, upstreamTls } from "../../query/index.js";
+import { clusterTls, hasTrustedCa } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -53,14 +53,9 @@ export const upstreamTlsNoCa: LintRule = {
   severity: "error",
   reason: "without trusted_ca Envoy accepts any certificate from the upstream",
   *check(ctx) {
-    for (const c of msgs(get(ctx.config, "static_resources", "clusters"))) {
-      const tls = upstreamTls(c);
-      if (tls && !hasTrustedCa(tls))
-        yield {
-          node: tls,
-          field: "common_tls_context",
-          message: `cluster ${String(c.name)} does not verify the upstream certificate (no trusted_ca)`,
-        };
+    for (const { name, tls } of clusterTls(ctx)) {
+      const why = `cluster ${name} does not verify the upstream certificate (no trusted_ca)`;
+      if (tls && !hasTrustedCa(tls)) yield { node: tls, field: "common_tls_context", message: why };
     }
   },
 };

@@ -1,4 +1,4 @@
-import { get, hasSanMatch, hasTrustedCa, msgs, upstreamTls } from "../../query/index.js";
+import { clusterTls, hasSanMatch, hasTrustedCa } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -56,14 +56,10 @@ export const upstreamTlsNoSan: LintRule = {
   severity: "error",
   reason: "a trusted CA alone accepts any certificate it issued; match the upstream's SAN",
   *check(ctx) {
-    for (const c of msgs(get(ctx.config, "static_resources", "clusters"))) {
-      const tls = upstreamTls(c);
+    for (const { name, tls } of clusterTls(ctx)) {
+      const why = `cluster ${name} does not match the upstream certificate's SAN`;
       if (tls && hasTrustedCa(tls) && !hasSanMatch(tls))
-        yield {
-          node: tls,
-          field: "common_tls_context",
-          message: `cluster ${String(c.name)} does not match the upstream certificate's SAN`,
-        };
+        yield { node: tls, field: "common_tls_context", message: why };
     }
   },
 };
