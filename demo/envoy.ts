@@ -31,7 +31,7 @@ import { envoyVersion, findEnvoy } from "../src/envoy/find-binary.js";
 import { generateGateway } from "../src/envoy/generate/emit.js";
 import type { GatewayModel, RateLimitModel } from "../src/envoy/generate/model.js";
 import { NotesService } from "./gen/demo/v1/notes_pb.js";
-import { DEMO_API_AUDIENCE, demoClaimSettings } from "./oidc-client.js";
+import { DEMO_API_AUDIENCE, DEMO_GATEWAY_CLIENT_ID, demoClaimSettings } from "./oidc-client.js";
 import { BACKEND_DNS, BACKEND_SPIFFE, type CertPair, type DevPki } from "./pki.js";
 
 /** The API audience the demo IdP issues access tokens for. */
@@ -78,10 +78,25 @@ export interface StartEnvoyOptions {
    * @example { issuer, audiences: ["notes-api"], rolesClaim: "realm_access.roles", requiredClaims: { typ: "Bearer" } }
    */
   claims?: ClaimSettings;
+  /**
+   * Session mode: Envoy's oauth2 filter is the IdP's confidential client `grpc-web-oidc-gateway`
+   * and the browser holds cookies, never a token.
+   * @default undefined (token mode)
+   * @example { appUrl: "https://localhost:5173/" }
+   */
+  session?: LocalSessionOptions;
   /** Where config, SDS files and certificates go. @default a new temp dir (removed on close) */
   workDir?: string;
   /** Receives Envoy's stdout/stderr lines (access log and warnings). @default dropped */
   log?: (line: string) => void;
+}
+
+/** Session mode of the local stack. */
+export interface LocalSessionOptions {
+  /** Where sign-in and sign-out land (the web app). */
+  appUrl: string;
+  /** SameSite of the token cookies. @default "Lax" */
+  sameSite?: "Strict" | "Lax";
 }
 
 /** Which mounted certificate folder to rotate. */
@@ -155,8 +170,10 @@ export function localGatewayModel(o: {
   audience?: string;
   dpop?: { allowBearer?: boolean };
   claims?: ClaimSettings;
+  session?: LocalSessionOptions;
 }): GatewayModel {
   const tls = join(o.workDir, "tls");
+  const secrets = join(o.workDir, "secrets");
   return {
     name: "grpc-web-oidc-local",
     listener: {
@@ -216,6 +233,21 @@ export function localGatewayModel(o: {
           timeoutSeconds: 1,
         }
       : undefined,
+    session: o.session && {
+      mode: "bff",
+      clientId: DEMO_GATEWAY_CLIENT_ID,
+      clientSecretFile: join(secrets, "client-secret"),
+      hmacSecretFile: join(secrets, "hmac-secret"),
+      gatewayOrigin: `https://localhost:${o.port}`,
+      appUrl: o.session.appUrl,
+      authorizationEndpoint: `${o.idpIssuer}/auth`,
+      tokenEndpoint: `${o.idpIssuer}/token`,
+      endSessionEndpoint: `${o.idpIssuer}/session/end`,
+      scopes: ["openid", "profile", "offline_access", "notes.read", "notes.write"],
+      resources: [o.audience ?? DEMO_API_AUDIENCE],
+      sameSite: o.session.sameSite ?? "Lax",
+      refreshTokenLifetimeSeconds: 12 * 3600,
+    },
   };
 }
 
@@ -358,6 +390,12 @@ async function writeLocalConfig(o: StartEnvoyOptions, workDir: string) {
   swapMount(join(tls, "server"), certFiles(o.pki.localhost));
   swapMount(join(tls, "upstream-client"), certFiles(o.pki.gateway, o.pki.meshCa.cert));
   swapMount(join(tls, "idp-ca"), { "ca.crt": o.pki.ca.cert });
+  if (o.session) {
+    swapMount(join(workDir, "secrets"), {
+      "client-secret": o.pki.secrets.gatewayClientSecret,
+      "hmac-secret": o.pki.secrets.sessionHmac,
+    });
+  }
 
   const bundle = generateGateway(model, [NotesService], { comments: ["local demo stack"] });
   mkdirSync(model.sds.dir, { recursive: true });

@@ -34,3 +34,9 @@ export function demoClaimSettings(issuer: string): {
     clockSkewSeconds: 30,
   };
 }
+
+/**
+ * Session mode: the gateway's (Envoy's) confidential client id. Its secret is a file of the
+ * development PKI (`secrets/gateway-client-secret`), never in code or config text.
+ */
+export const DEMO_GATEWAY_CLIENT_ID = "grpc-web-oidc-gateway";

@@ -11,7 +11,7 @@
  * Rotation is a re-run with `force` (or deleting the folder).
  */
 import { execFileSync } from "node:child_process";
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import {
   chmodSync,
   existsSync,
@@ -46,6 +46,21 @@ export interface DevPki {
   readonly localhostSpki: string;
   /** base64 SHA-256 of the web CA's SPKI. */
   readonly caSpki: string;
+  /** Shared secrets (session mode), one file each, mode 0600, made on first use. */
+  readonly secrets: DevSecrets;
+}
+
+/**
+ * Session mode's secrets, as files the way a Kubernetes Secret is mounted: Envoy reads them
+ * through SDS (never inline in its config), the demo IdP reads the client secret.
+ */
+export interface DevSecrets {
+  /** The folder holding them (`<pki>/secrets`), what Envoy's SDS watches. */
+  readonly dir: string;
+  /** The gateway's OAuth client secret (confidential client at the IdP). */
+  readonly gatewayClientSecret: string;
+  /** The key Envoy's oauth2 filter signs (HMAC) and encrypts its session cookies with. */
+  readonly sessionHmac: string;
 }
 
 export const BACKEND_DNS = "backend.grpc-web-oidc.local";
@@ -212,7 +227,27 @@ export function ensureDevPki(
       sans: [`URI:${GATEWAY_SPIFFE}`],
     });
   }
-  return { ...pki, localhostSpki: spkiHash(pki.localhost.cert), caSpki: spkiHash(pki.ca.cert) };
+  return {
+    ...pki,
+    localhostSpki: spkiHash(pki.localhost.cert),
+    caSpki: spkiHash(pki.ca.cert),
+    secrets: ensureDevSecrets(join(dir, "secrets")),
+  };
+}
+
+/** Creates each missing secret file: 32 random bytes, base64url, mode 0600. Existing ones are kept. */
+export function ensureDevSecrets(dir: string): DevSecrets {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const secrets: DevSecrets = {
+    dir,
+    gatewayClientSecret: join(dir, "gateway-client-secret"),
+    sessionHmac: join(dir, "session-hmac"),
+  };
+  for (const file of [secrets.gatewayClientSecret, secrets.sessionHmac]) {
+    if (existsSync(file)) continue;
+    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  }
+  return secrets;
 }
 
 /** base64 SHA-256 of a certificate's SubjectPublicKeyInfo. */

@@ -1,6 +1,7 @@
 /**
  * The demo's local OpenID Provider: node-oidc-provider (OpenID Certified) over
- * HTTPS with the development certificate, one public SPA client, JWT access
+ * HTTPS with the development certificate, one public SPA client (token mode),
+ * optionally the gateway's confidential client (session mode), JWT access
  * tokens for the demo API and the development users of `users.ts`.
  *
  * Security-relevant choices (each one is the library default kept on, or a
@@ -9,6 +10,15 @@
  * again revokes the whole grant ("refresh token already used"); token,
  * revocation and userinfo CORS only for the origins of the client's redirect
  * URIs.
+ *
+ * The gateway's confidential client (session mode) authenticates with its
+ * secret (`client_secret_basic`) and its refresh tokens are NOT rotated: Envoy's
+ * oauth2 filter refreshes once per request that finds the access token expired,
+ * with no coordination, so N concurrent calls spend the same refresh token N
+ * times; with rotation and reuse detection the second use would revoke the grant
+ * and end the session (envoyproxy/gateway#9820). RFC 9700 (section 4.14.2)
+ * requires rotation or sender-constraining only for public clients; a
+ * confidential client's refresh token is bound to it by client authentication.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { once } from "node:events";
@@ -16,9 +26,9 @@ import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { Configuration, JWK, KoaContextWithOIDC } from "oidc-provider";
+import type { ClientMetadata, Configuration, JWK, KoaContextWithOIDC } from "oidc-provider";
 import Provider, { errors } from "oidc-provider";
-import { DEMO_API_AUDIENCE, DEMO_CLIENT_ID } from "../oidc-client.js";
+import { DEMO_API_AUDIENCE, DEMO_CLIENT_ID, DEMO_GATEWAY_CLIENT_ID } from "../oidc-client.js";
 import type { DevPki } from "../pki.js";
 import { createMemoryStore } from "./adapter.js";
 import { handleInteraction } from "./interactions.js";
@@ -27,6 +37,8 @@ import { API_SCOPES, findUser } from "./users.js";
 
 /** The demo SPA's client id (public client, no secret). */
 export const CLIENT_ID = DEMO_CLIENT_ID;
+/** The gateway's confidential client id (session mode). */
+export const GATEWAY_CLIENT_ID = DEMO_GATEWAY_CLIENT_ID;
 /** The demo API's resource indicator and the `aud` of its access tokens. */
 export const API_AUDIENCE = DEMO_API_AUDIENCE;
 /** Default access-token lifetime in seconds. */
@@ -70,10 +82,32 @@ export interface IdpOptions {
    */
   readonly dpop?: boolean;
   /**
+   * Session mode: also register the gateway (Envoy's oauth2 filter) as a confidential client.
+   * @default undefined (no gateway client)
+   * @example { secretFile: pki.secrets.gatewayClientSecret, redirectUris: ["https://localhost:8080/oauth2/callback"], postLogoutRedirectUris: ["https://localhost:5173/"] }
+   */
+  readonly gatewayClient?: GatewayClientOptions;
+  /**
    * Receives server errors and refresh-token reuse warnings (never tokens).
    * @default writes each record to stderr as one line
    */
   readonly log?: (record: IdpLogRecord) => void;
+}
+
+/** The gateway's confidential client (session mode). */
+export interface GatewayClientOptions {
+  /** File holding the client secret (the same file Envoy reads through SDS). */
+  readonly secretFile: string;
+  /** The gateway's callback URLs, on the gateway's origin (e.g. `https://gw/oauth2/callback`). */
+  readonly redirectUris: readonly string[];
+  /** Where the IdP may send the browser after sign-out (the app). */
+  readonly postLogoutRedirectUris: readonly string[];
+  /**
+   * Rotate the gateway's refresh tokens (with reuse detection). Only for showing the failure of
+   * envoyproxy/gateway#9820: Envoy's concurrent refreshes then revoke the grant.
+   * @default false
+   */
+  readonly rotateRefreshTokens?: boolean;
 }
 
 /** One IdP log record. `message` never holds a token, code or refresh token. */
@@ -190,6 +224,8 @@ export async function startIdp(o: IdpOptions): Promise<Idp> {
   const port = (server.address() as AddressInfo).port;
   const issuer = `https://localhost:${port}`;
 
+  o.gatewayClient?.redirectUris.forEach(originOf);
+  o.gatewayClient?.postLogoutRedirectUris.forEach(originOf);
   const store = createMemoryStore();
   const stats: IdpStats = { refreshGrants: 0, refreshReuse: 0, codeGrants: 0 };
   const op = new Provider(issuer, configuration({ ttl, origins, postLogout, o, store }));
@@ -265,7 +301,9 @@ function configuration(c: {
         id_token_signed_response_alg: "ES256",
         ...(c.o.dpop ? { dpop_bound_access_tokens: true } : {}),
       },
+      ...(c.o.gatewayClient ? [gatewayClient(c.o.gatewayClient)] : []),
     ],
+    rotateRefreshToken: (ctx) => rotateRefreshToken(ctx, c.o.gatewayClient?.rotateRefreshTokens),
     // Sync boolean (the library's contract): only the SPA's own origins.
     clientBasedCORS: (_ctx, origin, client) =>
       client.clientId === CLIENT_ID && c.origins.has(origin),
@@ -361,6 +399,38 @@ function configuration(c: {
   };
 }
 
+/** The confidential client of session mode's gateway. */
+function gatewayClient(g: GatewayClientOptions): ClientMetadata {
+  const secret = readFileSync(g.secretFile, "utf8").trim();
+  if (secret.length < 32)
+    throw new IdpConfigError(`gateway client secret too short: ${g.secretFile}`);
+  return {
+    client_id: GATEWAY_CLIENT_ID,
+    client_name: "grpc-web-oidc gateway (session mode)",
+    client_secret: secret,
+    application_type: "web",
+    token_endpoint_auth_method: "client_secret_basic",
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    redirect_uris: [...g.redirectUris],
+    post_logout_redirect_uris: [...g.postLogoutRedirectUris],
+    id_token_signed_response_alg: "ES256",
+  };
+}
+
+/**
+ * oidc-provider's default rotation policy, except that the gateway's confidential client never
+ * rotates (see the file comment: concurrent refreshes by Envoy would revoke the grant).
+ */
+function rotateRefreshToken(ctx: KoaContextWithOIDC, gatewayRotates = false): boolean {
+  const { RefreshToken: token, Client: client } = ctx.oidc.entities;
+  if (!token || !client) return true;
+  if (client.clientId === GATEWAY_CLIENT_ID) return gatewayRotates;
+  if (token.totalLifetime() >= 365.25 * 24 * 60 * 60) return false;
+  if (client.clientAuthMethod === "none" && !token.isSenderConstrained()) return true;
+  return token.ttlPercentagePassed() >= 70;
+}
+
 /**
  * OpenID Connect Core 11 ignores `offline_access` unless `prompt` contains
  * `consent`, and oidc-provider drops it, so a browser client that asks for
@@ -374,8 +444,9 @@ export function withConsentForOfflineAccess(url: string, method: string | undefi
   if (method !== "GET" || !url.startsWith("/auth?")) return url;
   const query = new URLSearchParams(url.slice("/auth?".length));
   const scopes = (query.get("scope") ?? "").split(" ");
+  const clientId = query.get("client_id");
   if (
-    query.get("client_id") !== CLIENT_ID ||
+    (clientId !== CLIENT_ID && clientId !== GATEWAY_CLIENT_ID) ||
     !scopes.includes("offline_access") ||
     query.has("prompt")
   ) {

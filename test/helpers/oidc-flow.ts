@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Agent, fetch, type Response } from "undici";
+import { Agent, type Dispatcher, Headers, Response, request } from "undici";
 import { DEMO_CLIENT_ID } from "../../demo/oidc-client.js";
 
 export { DEMO_CLIENT_ID };
@@ -31,7 +31,7 @@ export interface OidcErrorBody {
 /** A tiny browser: TLS trusting the dev CA, cookies by name, no automatic redirects. */
 export class HttpSession {
   readonly #agent: Agent;
-  readonly #cookies = new Map<string, string>();
+  readonly #cookies = new Map<string, { value: string; expiresAt: number }>();
 
   constructor(caPem: string | Buffer) {
     this.#agent = new Agent({ connect: { ca: caPem } });
@@ -43,22 +43,41 @@ export class HttpSession {
 
   async request(
     url: string,
-    init: { method?: string; headers?: Record<string, string>; form?: Record<string, string> } = {},
+    init: {
+      method?: string;
+      headers?: Record<string, string>;
+      form?: Record<string, string>;
+      /** A raw body (e.g. a gRPC-Web frame); `form` wins when both are given. */
+      body?: Uint8Array;
+    } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { ...init.headers };
-    const cookie = [...this.#cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    const cookie = [...this.#cookies]
+      .filter(([, c]) => c.expiresAt > Date.now())
+      .map(([k, c]) => `${k}=${c.value}`)
+      .join("; ");
     if (cookie) headers.cookie = cookie;
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined = init.body;
     if (init.form) {
       headers["content-type"] = "application/x-www-form-urlencoded";
       body = new URLSearchParams(init.form).toString();
     }
-    const res = await fetch(url, {
-      method: init.method ?? (body ? "POST" : "GET"),
+    // undici's request(), not fetch(): fetch adds `sec-fetch-mode: cors` to every request, and
+    // the session gateway answers those with 401 where a browser navigation gets a redirect.
+    const raw = await request(url, {
+      method: (init.method ?? (body ? "POST" : "GET")) as Dispatcher.HttpMethod,
       headers,
       body,
-      redirect: "manual",
       dispatcher: this.#agent,
+    });
+    const out = new Headers();
+    for (const [name, value] of Object.entries(raw.headers)) {
+      for (const v of Array.isArray(value) ? value : [value ?? ""]) out.append(name, v);
+    }
+    const bytes = Buffer.from(await raw.body.arrayBuffer());
+    const res = new Response([101, 204, 205, 304].includes(raw.statusCode) ? null : bytes, {
+      status: raw.statusCode,
+      headers: out,
     });
     for (const line of res.headers.getSetCookie()) this.#store(line);
     return res;
@@ -85,15 +104,21 @@ export class HttpSession {
     if (eq < 1) return;
     const name = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
-    const expired = attrs.some((a) => {
+    // Max-Age wins over Expires (RFC 6265 5.3), as in browsers: a cookie past it is not sent.
+    let expiresAt = Number.POSITIVE_INFINITY;
+    for (const a of attrs) {
       const [k = "", v = ""] = a.split("=");
       const key = k.trim().toLowerCase();
-      return (
-        (key === "expires" && Date.parse(v) <= Date.now()) || (key === "max-age" && Number(v) <= 0)
-      );
-    });
-    if (expired || value === "") this.#cookies.delete(name);
-    else this.#cookies.set(name, value);
+      if (key === "expires" && expiresAt === Number.POSITIVE_INFINITY) expiresAt = Date.parse(v);
+      if (key === "max-age") expiresAt = Date.now() + Number(v) * 1000;
+    }
+    if (expiresAt <= Date.now() || value === "") this.#cookies.delete(name);
+    else this.#cookies.set(name, { value, expiresAt });
+  }
+
+  /** Names of the cookies the jar would send now. */
+  cookieNames(): string[] {
+    return [...this.#cookies].filter(([, c]) => c.expiresAt > Date.now()).map(([k]) => k);
   }
 }
 

@@ -11,6 +11,15 @@ import { CORS_FILTER, GRPC_STATUS_METADATA, httpFilters } from "./filters.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import { grpcLocalReplyConfig } from "./local-replies.js";
 import type { GatewayModel, ProbeModel } from "./model.js";
+import {
+  csrfOffForRoute,
+  OAUTH_TOKEN_CLUSTER,
+  RPC_ROUTE_HEADERS,
+  SESSION_SDS_FILES,
+  sessionRoutes,
+  sessionSdsSecrets,
+  tokenEndpointHost,
+} from "./session.js";
 
 /** Cluster names in the generated config. */
 export const BACKEND_CLUSTER = "backend";
@@ -43,7 +52,11 @@ export function buildBootstrap(model: GatewayModel, policy: AccessPolicy): JsonO
     },
     static_resources: {
       listeners,
-      clusters: [backendCluster(model), jwksCluster(model)],
+      clusters: [
+        backendCluster(model),
+        jwksCluster(model),
+        ...(model.session ? [tokenCluster(model)] : []),
+      ],
     },
     overload_manager: overloadManager(model),
   };
@@ -69,11 +82,18 @@ export function buildSdsResources(model: GatewayModel): Record<string, JsonObjec
       watched_directory: { path: posix.dirname(file) },
     },
   });
+  const session = model.session
+    ? Object.entries(sessionSdsSecrets(model.session)).map(([name, body]): [string, JsonObject] => [
+        SESSION_SDS_FILES[name as keyof typeof SESSION_SDS_FILES],
+        { resources: [typed(`${TLS_TYPES}.Secret`, { name, ...body })] },
+      ])
+    : [];
   return Object.fromEntries([
     secret("server_cert", cert(model.listener.tls)),
     secret("upstream_client_cert", cert(model.upstream.clientCertificate)),
     secret("upstream_ca", ca(model.upstream.ca)),
     secret("jwks_ca", ca(model.jwt.jwksCa)),
+    ...session,
   ]);
 }
 
@@ -143,7 +163,9 @@ function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
     merge_slashes: true,
     // gRPC method paths never contain escaped slashes; one that does is an attack.
     path_with_escaped_slashes_action: "REJECT_REQUEST",
-    strip_any_host_port: true,
+    // Session mode keeps the port in Host: the oauth2 filter builds the URL it returns to after
+    // sign-in from it (and the csrf filter compares Origin with it); vhosts ignore the port instead.
+    ...(model.session ? {} : { strip_any_host_port: true }),
     max_request_headers_kb: limits.maxRequestHeadersKb,
     request_headers_timeout: seconds(limits.requestHeadersTimeoutSeconds),
     stream_idle_timeout: seconds(limits.streamIdleTimeoutSeconds),
@@ -230,32 +252,47 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
     connect: model.cors.allowConnectProtocol,
     dpop: model.dpop !== undefined,
   });
+  // Session mode: cookies ride along on any request to this host, so an RPC route also requires
+  // what only a gRPC-Web call (same-origin, or after a passed CORS preflight) can send.
+  const rpcHeaders: JsonObject = model.session ? { headers: [...RPC_ROUTE_HEADERS] } : {};
+  const routes: JsonObject[] = [
+    ...(model.session ? sessionRoutes(model) : []),
+    ...healthPaths.map((path) => ({
+      match: { path },
+      route: upstream,
+      // Public: no token, so no proof (DPoP); no cookie needed, and probes send no Origin (csrf).
+      ...(model.dpop || model.session
+        ? {
+            typed_per_filter_config: {
+              ...(model.dpop ? { [EXT_AUTHZ_FILTER]: extAuthzDisabled() } : {}),
+              ...(model.session ? csrfOffForRoute() : {}),
+            },
+          }
+        : {}),
+    })),
+    ...services.map((s) => ({ match: { prefix: `/${s}/`, ...rpcHeaders }, route: upstream })),
+  ];
   return {
     name: "grpc_web",
+    ...(model.session ? { ignore_port_in_host_matching: true } : {}),
     virtual_hosts: [
       {
         name: "api",
         domains: [...model.listener.hostnames],
-        routes: [
-          ...healthPaths.map((path) => ({
-            match: { path },
-            route: upstream,
-            // Public like jwt_authn's exemption: no token, so no proof.
-            ...(model.dpop
-              ? { typed_per_filter_config: { [EXT_AUTHZ_FILTER]: extAuthzDisabled() } }
-              : {}),
-          })),
-          ...services.map((s) => ({ match: { prefix: `/${s}/` }, route: upstream })),
-        ],
+        routes,
         typed_per_filter_config: {
           ...(model.dpop ? { [EXT_AUTHZ_FILTER]: extAuthzVirtualHostConfig(model.dpop) } : {}),
           [CORS_FILTER]: typed("envoy.extensions.filters.http.cors.v3.CorsPolicy", {
             allow_origin_string_match: model.cors.allowedOrigins.map((exact) => ({ exact })),
             allow_methods: "POST, OPTIONS",
-            allow_headers: cors.allowed.join(", "),
+            // Session mode: the browser holds no token, so it never sends `authorization`.
+            allow_headers: cors.allowed
+              .filter((h) => !(model.session && h === "authorization"))
+              .join(", "),
             expose_headers: cors.exposed.join(", "),
             max_age: String(model.cors.maxAgeSeconds),
-            allow_credentials: false,
+            // Session mode: cross-origin calls carry the session cookies (exact origins only).
+            allow_credentials: model.session !== undefined,
             forward_not_matching_preflights: false,
           }),
         },
@@ -393,13 +430,25 @@ function jwksCluster(model: GatewayModel): JsonObject {
   const url = new URL(model.jwt.jwksUri);
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const port = url.port ? Number(url.port) : 443;
+  return idpCluster(model, JWKS_CLUSTER, host, port);
+}
+
+/** Session mode: the IdP's token endpoint (code redemption, refresh), verified like the JWKS. */
+function tokenCluster(model: GatewayModel): JsonObject {
+  if (!model.session) throw new Error("token cluster without a session model");
+  const { host, port } = tokenEndpointHost(model.session);
+  return idpCluster(model, OAUTH_TOKEN_CLUSTER, host, port);
+}
+
+/** A TLS cluster to the IdP, its certificate verified against `jwks_ca` (SAN = host) with SNI. */
+function idpCluster(model: GatewayModel, name: string, host: string, port: number): JsonObject {
   const ip = isIpAddress(host);
   return {
-    name: JWKS_CLUSTER,
+    name,
     type: ip ? "STATIC" : "LOGICAL_DNS",
     ...(ip ? {} : { dns_lookup_family: "V4_PREFERRED" }),
     connect_timeout: "5s",
-    load_assignment: endpoint(JWKS_CLUSTER, host, port),
+    load_assignment: endpoint(name, host, port),
     transport_socket: {
       name: TLS,
       typed_config: typed(`${TLS_TYPES}.UpstreamTlsContext`, {

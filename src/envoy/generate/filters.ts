@@ -17,6 +17,13 @@ import {
   TOKEN_CHECK_FILTER,
   TOKEN_FILTER,
 } from "./token-acceptance.js";
+import {
+  CSRF_FILTER,
+  csrfFilterConfig,
+  OAUTH2_FILTER,
+  oauth2FilterConfig,
+  SIGNIN_POLICY,
+} from "./session.js";
 
 /** What a filter's config is built from. */
 export interface FilterContext {
@@ -65,6 +72,7 @@ end
 `;
 
 const always = () => true;
+const sessionMode = (ctx: FilterContext) => ctx.model.session !== undefined;
 
 /** The chain, in order. */
 export const HTTP_FILTERS: readonly FilterSpec[] = [
@@ -87,6 +95,23 @@ export const HTTP_FILTERS: readonly FilterSpec[] = [
       "of earlier filters never pass its encoder.)",
     enabled: always,
     config: () => typed("envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"),
+  },
+  {
+    name: CSRF_FILTER,
+    why:
+      "session mode, before oauth2: a POST whose Origin is neither the gateway's nor an allowed origin gets 403 " +
+      "before any cookie is read or a refresh token spent; after grpc_web, so a refused gRPC-Web call reads PERMISSION_DENIED",
+    enabled: sessionMode,
+    config: (ctx) => csrfFilterConfig(ctx.model),
+  },
+  {
+    name: OAUTH2_FILTER,
+    why:
+      "session mode: turns the encrypted session cookies into `authorization: Bearer` for jwt_authn (refreshing when " +
+      "expired), redirects navigations to the IdP and answers other requests without a session with 401, which " +
+      "grpc_web turns into UNAUTHENTICATED",
+    enabled: sessionMode,
+    config: (ctx) => oauth2FilterConfig(ctx.model, ctx.policy),
   },
   {
     name: JWT_FILTER,
@@ -127,11 +152,15 @@ export const HTTP_FILTERS: readonly FilterSpec[] = [
     why: "per-method authorization from the proto options, on the claims jwt_authn just verified; default deny",
     enabled: always,
     config: (ctx) =>
-      rbacFilterConfig(ctx.policy, {
-        issuer: ctx.model.jwt.issuer,
-        scopeClaim: ctx.model.jwt.scopeClaim,
-        rolesClaim: ctx.model.jwt.rolesClaim,
-      }),
+      rbacFilterConfig(
+        ctx.policy,
+        {
+          issuer: ctx.model.jwt.issuer,
+          scopeClaim: ctx.model.jwt.scopeClaim,
+          rolesClaim: ctx.model.jwt.rolesClaim,
+        },
+        ctx.model.session ? [SIGNIN_POLICY] : [],
+      ),
   },
   {
     name: "envoy.filters.http.local_ratelimit",

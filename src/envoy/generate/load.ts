@@ -25,6 +25,7 @@ import type {
   GatewayModel,
   LimitsModel,
   RateLimitModel,
+  SessionModel,
 } from "./model.js";
 
 type Path = readonly (string | number)[];
@@ -87,6 +88,7 @@ class Reader {
         "limits",
         "rateLimit",
         "dpop",
+        "session",
       ],
     );
     const name = this.str(["name"], {
@@ -211,6 +213,7 @@ class Reader {
       limits: this.limits(),
       rateLimit: this.rateLimit(),
       dpop: this.dpop(),
+      session: this.session(cors.allowedOrigins),
     };
   }
 
@@ -228,6 +231,77 @@ class Reader {
       origin,
       allowBearer: this.bool(["dpop", "allowBearer"], false),
       timeoutSeconds: this.duration(["dpop", "timeout"], 1, 0.01, 30),
+    };
+  }
+
+  /** `session:` (session mode), or undefined for token mode. */
+  session(allowedOrigins: readonly string[]): SessionModel | undefined {
+    const p = "session";
+    if (!this.has([p])) return undefined;
+    this.object(
+      [p],
+      [
+        "mode",
+        "clientId",
+        "clientSecret",
+        "hmacSecret",
+        "gatewayOrigin",
+        "appUrl",
+        "authorizationEndpoint",
+        "tokenEndpoint",
+        "endSessionEndpoint",
+        "scopes",
+        "resources",
+        "sameSite",
+        "refreshTokenLifetime",
+      ],
+    );
+    const mode = this.str([p, "mode"]);
+    if (mode !== "bff")
+      this.fail([p, "mode"], `unknown mode ${JSON.stringify(mode)} (expected bff)`);
+    const gatewayOrigin = this.str([p, "gatewayOrigin"]);
+    const why = originProblem(gatewayOrigin);
+    if (why) this.fail([p, "gatewayOrigin"], why);
+    if (!gatewayOrigin.startsWith("https://"))
+      this.fail([p, "gatewayOrigin"], "must be https (session cookies are Secure and __Host-)");
+    const appUrl = this.httpsUrl([p, "appUrl"]);
+    if (
+      !allowedOrigins.includes(new URL(appUrl).origin) &&
+      new URL(appUrl).origin !== gatewayOrigin
+    )
+      this.fail(
+        [p, "appUrl"],
+        "must be on the gateway's origin or on one of cors.allowedOrigins (the app that calls the API)",
+      );
+    const sameSite = this.str([p, "sameSite"], { default: "Lax" });
+    if (sameSite !== "Lax" && sameSite !== "Strict")
+      this.fail([p, "sameSite"], "must be Lax or Strict (None would send the session cross-site)");
+    const scopes = this.has([p, "scopes"])
+      ? this.strList([p, "scopes"], true)
+      : ["openid", "offline_access"];
+    if (!scopes.includes("openid"))
+      this.fail([p, "scopes"], "must include openid (sign-out needs the ID token)");
+    const secretFile = (key: string) => {
+      const v = this.absPath([p, key]);
+      if (v.endsWith("/")) this.fail([p, key], "must name a file");
+      return v;
+    };
+    return {
+      mode: "bff",
+      clientId: this.str([p, "clientId"]),
+      clientSecretFile: secretFile("clientSecret"),
+      hmacSecretFile: secretFile("hmacSecret"),
+      gatewayOrigin,
+      appUrl,
+      authorizationEndpoint: this.httpsUrl([p, "authorizationEndpoint"]),
+      tokenEndpoint: this.httpsUrl([p, "tokenEndpoint"]),
+      endSessionEndpoint: this.has([p, "endSessionEndpoint"])
+        ? this.httpsUrl([p, "endSessionEndpoint"])
+        : undefined,
+      scopes,
+      resources: this.strList([p, "resources"], false),
+      sameSite,
+      refreshTokenLifetimeSeconds: this.duration([p, "refreshTokenLifetime"], 43200, 60, 31536000),
     };
   }
 

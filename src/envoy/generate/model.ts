@@ -158,6 +158,40 @@ export interface DpopModel {
   readonly timeoutSeconds: number;
 }
 
+/**
+ * Session mode (backend-for-frontend): Envoy's oauth2 filter is a confidential OIDC client that
+ * keeps the tokens in encrypted HttpOnly cookies and forwards the access token as a Bearer header
+ * to the unchanged jwt_authn, RBAC and router. Browsers never hold a token.
+ */
+export interface SessionModel {
+  /** The only session mode. */
+  readonly mode: "bff";
+  /** The gateway's client id at the IdP (a confidential client). */
+  readonly clientId: string;
+  /** File holding the client secret, e.g. a mounted Secret; delivered to Envoy through SDS. */
+  readonly clientSecretFile: string;
+  /** File holding the key the cookies are signed (HMAC) and encrypted with; through SDS. */
+  readonly hmacSecretFile: string;
+  /** The gateway's own public origin: the callback, sign-in and sign-out URLs live on it. @example "https://api.notes.example.com" */
+  readonly gatewayOrigin: string;
+  /** Where the browser lands after sign-in and sign-out (the app). @example "https://notes.example.com/" */
+  readonly appUrl: string;
+  /** The IdP's authorization endpoint (https). */
+  readonly authorizationEndpoint: string;
+  /** The IdP's token endpoint (https; its certificate verified with `jwt.jwksCa`, like the JWKS). */
+  readonly tokenEndpoint: string;
+  /** The IdP's end-session endpoint; sign-out ends the IdP session there too. Undefined: local sign-out only. */
+  readonly endSessionEndpoint: string | undefined;
+  /** Requested scopes. @default ["openid", "offline_access"] */
+  readonly scopes: readonly string[];
+  /** RFC 8707 resource indicators sent on the authorization request. @default [] */
+  readonly resources: readonly string[];
+  /** SameSite of the token cookies. @default "Lax" */
+  readonly sameSite: "Strict" | "Lax";
+  /** Lifetime of the refresh-token cookie when the IdP's refresh token carries no `exp`, seconds. @default 43200 */
+  readonly refreshTokenLifetimeSeconds: number;
+}
+
 /** The whole gateway. */
 export interface GatewayModel {
   /** Node id and stat prefix. @default "grpc-web-oidc-gateway" */
@@ -175,4 +209,6 @@ export interface GatewayModel {
   readonly rateLimit: RateLimitModel | undefined;
   /** Undefined: Bearer tokens only, no DPoP. */
   readonly dpop?: DpopModel | undefined;
+  /** Undefined: token mode (the browser sends the Bearer token); set: session mode. */
+  readonly session?: SessionModel | undefined;
 }

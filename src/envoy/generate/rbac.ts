@@ -24,9 +24,28 @@ export interface ClaimLocation {
   readonly rolesClaim: string;
 }
 
-/** The `envoy.filters.http.rbac` typed_config for `policy`. */
-export function rbacFilterConfig(policy: AccessPolicy, claims: ClaimLocation): JsonObject {
+/** A gateway path that is not an RPC but needs a policy (session mode's sign-in landing). */
+export interface GatewayPathPolicy {
+  /** Policy name, e.g. `session/signin`. */
+  readonly name: string;
+  /** Exact path. */
+  readonly path: string;
+  readonly rule: AccessRule;
+}
+
+/** The `envoy.filters.http.rbac` typed_config for `policy` (plus `extra` gateway paths). */
+export function rbacFilterConfig(
+  policy: AccessPolicy,
+  claims: ClaimLocation,
+  extra: readonly GatewayPathPolicy[] = [],
+): JsonObject {
   const policies: Record<string, JsonObject> = {};
+  for (const p of extra) {
+    policies[p.name] = {
+      permissions: [{ url_path: { path: { exact: p.path } } }],
+      principals: [principal(p.rule, claims)],
+    };
+  }
   for (const m of policy.methods) {
     if (m.rule === undefined) continue; // no option: no policy, so denied
     policies[`${m.service}/${m.method}`] = {

@@ -26,6 +26,10 @@ import { rbacAllowAll } from "./rbac/rbac-allow-all.js";
 import { rbacNoRules } from "./rbac/rbac-no-rules.js";
 import { rbacPathHeader } from "./rbac/rbac-path-header.js";
 import type { LintRule } from "./rule.js";
+import { oauth2CookieInsecure } from "./session/oauth2-cookie-insecure.js";
+import { oauth2MissingCsrf } from "./session/oauth2-missing-csrf.js";
+import { oauth2RedirectXhr } from "./session/oauth2-redirect-xhr.js";
+import { oauth2SecretInline } from "./session/oauth2-secret-inline.js";
 import { jwksUnverifiedTls } from "./tls/jwks-unverified-tls.js";
 import { plaintextListener } from "./tls/plaintext-listener.js";
 import { plaintextUpstream } from "./tls/plaintext-upstream.js";
@@ -70,4 +74,8 @@ export const LINT_RULES: readonly LintRule[] = [
   pathNormalizationOff,
   underscoreHeadersAllowed,
   edgeRemoteAddressOff,
+  oauth2SecretInline,
+  oauth2CookieInsecure,
+  oauth2MissingCsrf,
+  oauth2RedirectXhr,
 ];

@@ -22,6 +22,7 @@ export {
   rbacFilters,
   rbacGrants,
 } from "./rbac.js";
+export { isSessionMode, matchesGrpcWebCall, oauth2Configs } from "./session.js";
 export { clustersByName, clusterTls, hasSanMatch, hasTrustedCa, upstreamTls } from "./tls.js";
 export { FILTER_TYPES, T } from "./type-names.js";
 export { get, isMsg, msgs, typeOf } from "./values.js";

@@ -18,11 +18,14 @@ export const T = {
   route: "envoy.config.route.v3.Route",
   permission: "envoy.config.rbac.v3.Permission",
   extAuthz: "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
+  oauth2Config: "envoy.extensions.filters.http.oauth2.v3.OAuth2Config",
 } as const;
 
 /** HTTP filters by the `@type` of their config (names are free text; types are not). */
 export const FILTER_TYPES = {
   cors: "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors",
+  csrf: "type.googleapis.com/envoy.extensions.filters.http.csrf.v3.CsrfPolicy",
+  oauth2: "type.googleapis.com/envoy.extensions.filters.http.oauth2.v3.OAuth2",
   jwt: `type.googleapis.com/${T.jwt}`,
   rbac: `type.googleapis.com/${T.rbac}`,
   grpcWeb: "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb",

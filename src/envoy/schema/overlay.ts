@@ -1,4 +1,5 @@
 import protobuf from "protobufjs";
+import { applyOauth2Overlay } from "./overlay-oauth2.js";
 
 /**
  * Fields Envoy added after the API snapshot shipped in `@grpc/grpc-js-xds`,
@@ -22,8 +23,13 @@ message SourcedMetadata {
 }
 `;
 
-/** Applies the overlay once the types it extends are loaded (idempotent). */
+/** Applies the overlays once the types they extend are loaded (idempotent). */
 export function applyOverlay(root: protobuf.Root): void {
+  applyOauth2Overlay(root);
+  applyRbacOverlay(root);
+}
+
+function applyRbacOverlay(root: protobuf.Root): void {
   let principal: protobuf.Type;
   let permission: protobuf.Type;
   try {

@@ -81,6 +81,54 @@ const all =
     for (const f of fs) f(doc);
   };
 
+/** Session mode's csrf and oauth2 filters (token endpoint on the fixture's idp cluster). */
+const CSRF = (numerator: number) => ({
+  name: "envoy.filters.http.csrf",
+  typed_config: {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.csrf.v3.CsrfPolicy",
+    filter_enabled: { default_value: { numerator } },
+  },
+});
+const OAUTH2 = (edit: (config: Record<string, unknown>) => void = () => {}) => {
+  const lax = { same_site: "LAX" };
+  const config: Record<string, unknown> = {
+    token_endpoint: { uri: "https://login.example.com/token", cluster: "idp", timeout: "5s" },
+    authorization_endpoint: "https://login.example.com/auth",
+    redirect_uri: "https://api.example.com/oauth2/callback",
+    redirect_path_matcher: { path: { exact: "/oauth2/callback" } },
+    signout_path: { path: { exact: "/oauth2/signout" } },
+    forward_bearer_token: true,
+    credentials: {
+      client_id: "gateway",
+      token_secret: { name: "client", sds_config: { path_config_source: { path: "client.yaml" } } },
+      hmac_secret: { name: "hmac", sds_config: { path_config_source: { path: "hmac.yaml" } } },
+    },
+    deny_redirect_matcher: [{ name: "x-grpc-web", present_match: true }],
+    cookie_configs: {
+      bearer_token_cookie_config: lax,
+      oauth_hmac_cookie_config: lax,
+      oauth_expires_cookie_config: lax,
+      id_token_cookie_config: lax,
+      refresh_token_cookie_config: lax,
+    },
+  };
+  edit(config);
+  return {
+    name: "envoy.filters.http.oauth2",
+    typed_config: {
+      "@type": "type.googleapis.com/envoy.extensions.filters.http.oauth2.v3.OAuth2",
+      config,
+    },
+  };
+};
+/** Inserts csrf (unless `csrf` is false) and oauth2 before jwt_authn. */
+const session =
+  (oauth2: object, csrf: object | false = CSRF(100)) =>
+  (doc: Document): void => {
+    insertFilter(2, oauth2)(doc);
+    if (csrf) insertFilter(2, csrf)(doc);
+  };
+
 export const CASES: readonly CorpusCase[] = [
   // ── schema: strict proto3 JSON ──────────────────────────────────────────
   {
@@ -1091,6 +1139,44 @@ export const CASES: readonly CorpusCase[] = [
     rule: "edge-remote-address-off",
     mutate: del([...HCM, "use_remote_address"]),
     find: "stat_prefix",
+  },
+  {
+    name: "lint-oauth2-cookie-insecure",
+    kind: "lint",
+    rule: "oauth2-cookie-insecure",
+    mutate: session(OAUTH2((c) => Object.assign(c, { disable_token_encryption: true }))),
+    find: "disable_token_encryption",
+  },
+  {
+    name: "lint-oauth2-secret-inline",
+    kind: "lint",
+    rule: "oauth2-secret-inline",
+    mutate: (d) => {
+      session(
+        OAUTH2((c) => {
+          (c.credentials as Record<string, unknown>).token_secret = { name: "client" };
+        }),
+      )(d);
+      set(
+        ["static_resources", "secrets"],
+        [{ name: "client", generic_secret: { secret: { inline_string: "not-a-real-secret" } } }],
+      )(d);
+    },
+    find: "name: client",
+  },
+  {
+    name: "lint-oauth2-missing-csrf",
+    kind: "lint",
+    rule: "oauth2-missing-csrf",
+    mutate: session(OAUTH2(), CSRF(0)),
+    find: "name: envoy.filters.http.oauth2",
+  },
+  {
+    name: "lint-oauth2-redirect-xhr",
+    kind: "lint",
+    rule: "oauth2-redirect-xhr",
+    mutate: session(OAUTH2((c) => delete c.deny_redirect_matcher)),
+    find: "redirect_uri",
   },
 ];
 

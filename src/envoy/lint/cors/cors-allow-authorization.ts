@@ -1,4 +1,4 @@
-import { corsPolicies, headerList } from "../../query/index.js";
+import { corsPolicies, headerList, isSessionMode } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -100,6 +100,8 @@ export const corsAllowAuthorization: LintRule = {
   reason:
     'the Authorization header is never covered by "*"; without it browsers refuse to send the token',
   *check(ctx) {
+    // Session mode: the browser holds no token; the oauth2 filter sets Authorization itself.
+    if (isSessionMode(ctx)) return;
     for (const pol of corsPolicies(ctx)) {
       if (!headerList(pol.allow_headers).includes("authorization"))
         yield {

@@ -1,4 +1,4 @@
-import { policyPaths } from "../../query/index.js";
+import { get, isMsg, policyPaths, T } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -69,8 +69,15 @@ export const policyPathUnknown: LintRule = {
   *check(ctx) {
     const policy = ctx.policy;
     if (!policy) return;
+    // A path whose route only redirects (session mode's sign-in landing) is not an RPC.
+    const redirects = new Set(
+      ctx
+        .all(T.route)
+        .filter((r) => isMsg(r.redirect))
+        .map((r) => get(r, "match", "path")),
+    );
     for (const p of policyPaths(ctx)) {
-      if (!p.path.startsWith("/") || p.path === "/") continue;
+      if (!p.path.startsWith("/") || p.path === "/" || redirects.has(p.path)) continue;
       const ok = p.prefix
         ? policy.methods.some((m) => m.path.startsWith(p.path))
         : policy.lookup(p.path) !== undefined;
