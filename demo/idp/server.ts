@@ -113,7 +113,7 @@ export interface GatewayClientOptions {
 /** One IdP log record. `message` never holds a token, code or refresh token. */
 export interface IdpLogRecord {
   readonly level: "warn" | "error";
-  /** `server_error` or `refresh_token_reuse`. */
+  /** `server_error`, `refresh_token_reuse` or `grant_error` (a refused token request). */
   readonly event: string;
   readonly message: string;
 }
@@ -235,7 +235,15 @@ export async function startIdp(o: IdpOptions): Promise<Idp> {
     else if (type === "authorization_code") stats.codeGrants++;
   });
   op.on("grant.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
-    if (err.error_detail !== "refresh token already used") return;
+    if (err.error_detail !== "refresh token already used") {
+      log({
+        level: "warn",
+        event: "grant_error",
+        // The OAuth error and its fixed description only: never a parameter of the request.
+        message: `${String(ctx.oidc.params?.grant_type ?? "?")}: ${err.error}${err.error_detail ? ` (${err.error_detail})` : ""}`,
+      });
+      return;
+    }
     stats.refreshReuse++;
     const sub = ctx.oidc.entities.Account?.accountId ?? "unknown";
     log({

@@ -23,6 +23,13 @@ export {
 export { grpcWebFetch } from "./grpc-web-fetch.js";
 // Token sources.
 export { OidcTokenSource, type OidcTokenSourceOptions } from "./oidc-token-source.js";
+// Session mode (also its own entry, grpc-web-oidc/session, without oidc-client-ts).
+export {
+  createSessionTransport,
+  GatewaySession,
+  type GatewaySessionOptions,
+  type SessionTransportOptions,
+} from "./session-transport.js";
 export type { LockManagerLike } from "./tab-lock.js";
 export {
   type AuthEvent,

@@ -113,6 +113,12 @@ export function oauth2FilterConfig(model: GatewayModel, policy: AccessPolicy): J
     config: {
       stat_prefix: "session",
       token_endpoint: { uri: s.tokenEndpoint, cluster: OAUTH_TOKEN_CLUSTER, timeout: "5s" },
+      // A token request lost to a reset or a 5xx is retried: a failed refresh would answer the
+      // call UNAUTHENTICATED. Safe because the gateway's refresh tokens do not rotate.
+      retry_policy: {
+        retry_back_off: { base_interval: "0.1s", max_interval: "1s" },
+        num_retries: 2,
+      },
       authorization_endpoint: s.authorizationEndpoint,
       ...(s.endSessionEndpoint
         ? {

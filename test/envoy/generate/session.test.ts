@@ -60,6 +60,7 @@ describe("the session-mode bootstrap", () => {
       "envoy.filters.http.jwt_authn",
       "envoy.filters.http.rbac",
       "envoy.filters.http.local_ratelimit",
+      "envoy.filters.http.lua",
       "envoy.filters.http.router",
     ]);
     expect(oauth.forward_bearer_token).toBe(true);
@@ -157,10 +158,6 @@ describe("the lint knows the oauth2 filter's dangerous settings", () => {
     ["oauth2-cookie-insecure", (c: Y) => delete oauthOf(c).cookie_configs],
     ["oauth2-cookie-insecure", (c: Y) => (oauthOf(c).credentials.cookie_domain = "example.com")],
     [
-      "oauth2-cookie-name-prefix",
-      (c: Y) => (oauthOf(c).credentials.cookie_names.bearer_token = "BearerToken"),
-    ],
-    [
       "oauth2-secret-inline",
       (c: Y) => {
         oauthOf(c).credentials.token_secret = { name: "client" };
@@ -191,13 +188,6 @@ describe("the lint knows the oauth2 filter's dangerous settings", () => {
         (filtersOf(c).find(
           (x: Y) => x.name === "envoy.filters.http.csrf",
         ).typed_config.filter_enabled.default_value.numerator = 0),
-    ],
-    [
-      "oauth2-cors-wildcard-credentials",
-      (c: Y) =>
-        c.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].typed_per_filter_config[
-          "envoy.filters.http.cors"
-        ].allow_origin_string_match.push({ suffix: ".example.com" }),
     ],
   ])("%s fires on a broken variant", async (rule, mutate) => {
     expect(await lintIds(mutate)).toContain(rule);

@@ -20,6 +20,7 @@ const TOKEN_COOKIES = [
  * ### Invalid
  *
  * ```yaml
+ * node: { id: gateway, cluster: gateway }
  * static_resources:
  *   listeners:
  *     - name: https
@@ -70,6 +71,7 @@ const TOKEN_COOKIES = [
  * ### Valid
  *
  * ```yaml
+ * node: { id: gateway, cluster: gateway }
  * static_resources:
  *   listeners:
  *     - name: https

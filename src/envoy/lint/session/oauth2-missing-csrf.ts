@@ -10,6 +10,7 @@ import type { LintRule } from "../rule.js";
  * ### Invalid
  *
  * ```yaml
+ * node: { id: gateway, cluster: gateway }
  * static_resources:
  *   listeners:
  *     - name: https
@@ -56,6 +57,7 @@ import type { LintRule } from "../rule.js";
  * ### Valid
  *
  * ```yaml
+ * node: { id: gateway, cluster: gateway }
  * static_resources:
  *   listeners:
  *     - name: https

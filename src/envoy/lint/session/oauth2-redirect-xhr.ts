@@ -10,6 +10,7 @@ import type { LintRule } from "../rule.js";
  * ### Invalid
  *
  * ```yaml
+ * node: { id: gateway, cluster: gateway }
  * static_resources:
  *   listeners:
  *     - name: https
@@ -59,6 +60,7 @@ import type { LintRule } from "../rule.js";
  * ### Valid
  *
  * ```yaml
+ * node: { id: gateway, cluster: gateway }
  * static_resources:
  *   listeners:
  *     - name: https

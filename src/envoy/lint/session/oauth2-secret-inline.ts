@@ -9,6 +9,7 @@ import type { LintRule } from "../rule.js";
  * ### Invalid
  *
  * ```yaml
+ * node: { id: gateway, cluster: gateway }
  * static_resources:
  *   listeners:
  *     - name: https
@@ -62,6 +63,7 @@ import type { LintRule } from "../rule.js";
  * ### Valid
  *
  * ```yaml
+ * node: { id: gateway, cluster: gateway }
  * static_resources:
  *   listeners:
  *     - name: https
