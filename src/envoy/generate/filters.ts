@@ -10,6 +10,13 @@ import { type JsonObject, seconds, typed } from "./json.js";
 import type { GatewayModel } from "./model.js";
 import { JWT_FILTER, JWT_PAYLOAD_KEY, rbacFilterConfig } from "./rbac.js";
 import {
+  CSRF_FILTER,
+  csrfFilterConfig,
+  OAUTH2_FILTER,
+  oauth2FilterConfig,
+  SIGNIN_POLICY,
+} from "./session.js";
+import {
   accessTokenCheckConfig,
   accessTokenEnforceConfig,
   JWT_FAILURE_KEY,
@@ -17,13 +24,6 @@ import {
   TOKEN_CHECK_FILTER,
   TOKEN_FILTER,
 } from "./token-acceptance.js";
-import {
-  CSRF_FILTER,
-  csrfFilterConfig,
-  OAUTH2_FILTER,
-  oauth2FilterConfig,
-  SIGNIN_POLICY,
-} from "./session.js";
 
 /** What a filter's config is built from. */
 export interface FilterContext {

@@ -58,6 +58,8 @@ describe("the session-mode bootstrap", () => {
       "envoy.filters.http.csrf",
       "envoy.filters.http.oauth2",
       "envoy.filters.http.jwt_authn",
+      "grpc-web-oidc.access-token-check",
+      "grpc-web-oidc.access-token",
       "envoy.filters.http.rbac",
       "envoy.filters.http.local_ratelimit",
       "envoy.filters.http.lua",
