@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
-import { applyOverlay } from "./overlay.js";
+import { applyOverlay, OVERLAY_VERSION } from "./overlay.js";
 
 /**
  * The Envoy v3 API as shipped in `@grpc/grpc-js-xds` (under `deps/`), never copied into
@@ -58,10 +58,14 @@ export function envoyProtoRoots(): string[] {
   return ["envoy-api", "xds", "googleapis", "protoc-gen-validate"].map((d) => join(pkg, "deps", d));
 }
 
-/** The version of `@grpc/grpc-js-xds` whose protos are read. */
+/**
+ * The version of `@grpc/grpc-js-xds` whose protos are read, with the overlays applied to them:
+ * a snapshot built before an overlay changed is stale too.
+ */
 export function xdsVersion(): string {
   const require = createRequire(import.meta.url);
-  return (require("@grpc/grpc-js-xds/package.json") as { version: string }).version;
+  const version = (require("@grpc/grpc-js-xds/package.json") as { version: string }).version;
+  return `${version}+${OVERLAY_VERSION}`;
 }
 
 /** The shared, lazily loaded Envoy API (loads the Bootstrap closure on first call). */
