@@ -47,5 +47,8 @@ export default defineConfig<object, SuiteOptions>({
     { name: "sdk-browser", testDir: "test/sdk/browser", testMatch: "**/*.spec.ts" },
     // Foreign gRPC-Web clients (Google's grpc-web) against its own gateway and dev listener.
     { name: "grpc-web", testDir: "test/foreign", testMatch: "**/*.spec.ts" },
+    // Keycloak 26 (scripts/setup-keycloak.sh) as the IdP: its login page, Envoy and the backend
+    // configured from its claim settings, cross-tab refresh with rotation, logout.
+    { name: "keycloak", testDir: "test/keycloak", testMatch: "**/*.spec.ts" },
   ],
 });

@@ -1,0 +1,206 @@
+/**
+ * Keycloak 26 as the identity provider, end to end: its own login page in Chromium, the SDK,
+ * a real Envoy generated from the realm's claim settings, and the backend kit behind it.
+ *
+ * `bash scripts/setup-keycloak.sh && npx playwright test --project keycloak`
+ */
+import { readFileSync } from "node:fs";
+import type { Page } from "@playwright/test";
+import { Agent, fetch as undiciFetch } from "undici";
+import { byId, callAndWait, oidcUserEntries, openApp } from "../e2e/app.js";
+import { openTab, runRefreshStress, signIn } from "../sdk/browser/refresh-stress.js";
+import { expect, keycloakLogin, pki, TOKEN_TTL_S, test } from "./fixtures.js";
+import { AUDIENCE, CLIENT_ID, type UserName } from "./realm.js";
+
+const decode = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+
+/** Signs in to the demo web app through Keycloak's login page. */
+async function appSignIn(page: Page, appUrl: string, user: UserName): Promise<void> {
+  await openApp(page, appUrl);
+  await byId(page, "btn-hero-signin").click();
+  await keycloakLogin(page, user);
+  await page.waitForURL((u) => u.origin === new URL(appUrl).origin, { timeout: 60_000 });
+  await page.waitForSelector('body[data-ready="true"]');
+  await byId(page, "signed-in").waitFor();
+}
+
+/** The stored oidc-client-ts user of the page (the test reads it; the app never shows it). */
+async function storedTokens(page: Page): Promise<{ access: string; id: string }> {
+  const entries = await oidcUserEntries(page);
+  const user = JSON.parse(entries[0]?.value ?? "{}") as {
+    access_token?: string;
+    id_token?: string;
+  };
+  return { access: user.access_token ?? "", id: user.id_token ?? "" };
+}
+
+/** A raw gRPC-Web call; the grpc-status from the headers or the trailer frame. */
+async function grpcStatus(baseUrl: string, authorization: string): Promise<number> {
+  const agent = new Agent({ connect: { ca: readFileSync(pki.ca.cert, "utf8") }, allowH2: true });
+  try {
+    const res = await undiciFetch(`${baseUrl}/demo.v1.NotesService/WhoAmI`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/grpc-web+proto",
+        "x-grpc-web": "1",
+        authorization,
+      },
+      body: new Uint8Array(5),
+      dispatcher: agent,
+    });
+    const body = Buffer.from(await res.arrayBuffer());
+    const inHeaders = res.headers.get("grpc-status");
+    if (inHeaders !== null) return Number(inHeaders);
+    const m = /grpc-status:\s*(\d+)/.exec(body.toString("latin1"));
+    return m ? Number(m[1]) : -1;
+  } finally {
+    await agent.close();
+  }
+}
+
+test.describe("Keycloak", () => {
+  test("the realm is configured by script: public PKCE client, rotation with reuse 0, audience mapper", async ({
+    keycloak,
+  }) => {
+    const realm = await keycloak.realm.representation();
+    expect(realm).toMatchObject({ revokeRefreshToken: true, refreshTokenMaxReuse: 0 });
+    const client = await keycloak.realm.client();
+    expect(client).toMatchObject({ clientId: CLIENT_ID, publicClient: true });
+    expect((client.attributes as Record<string, string>)["pkce.code.challenge.method"]).toBe(
+      "S256",
+    );
+    const mappers = client.protocolMappers as { protocolMapper: string }[];
+    expect(mappers.map((m) => m.protocolMapper)).toContain("oidc-audience-mapper");
+  });
+
+  test("signs in on Keycloak's login page; tokens have Keycloak's shapes; the SDK reads realm_access.roles", async ({
+    keycloak,
+    page,
+  }) => {
+    await appSignIn(page, keycloak.web.url, "admin");
+    await expect(byId(page, "session-roles")).toContainText("admin");
+    const { access, id } = await storedTokens(page);
+    const [ah, ap] = access.split(".").map((p, i) => (i < 2 ? decode(p) : p));
+    expect(ah.typ).toBe("JWT");
+    expect(ap).toMatchObject({ typ: "Bearer", azp: CLIENT_ID, iss: keycloak.realm.issuer });
+    expect([ap.aud].flat()).toContain(AUDIENCE);
+    expect(typeof ap.scope).toBe("string");
+    expect(ap.scope.split(" ")).toEqual(expect.arrayContaining(["notes.read", "notes.write"]));
+    expect(ap.realm_access.roles).toEqual(expect.arrayContaining(["admin", "writer", "reader"]));
+    const ip = decode(id.split(".")[1]!);
+    expect(ip).toMatchObject({ typ: "ID", aud: CLIENT_ID });
+  });
+
+  test("Envoy and the backend authorize by Keycloak's claims, and both refuse its ID token", async ({
+    keycloak,
+    browser,
+  }) => {
+    const expected: Record<UserName, Record<string, string>> = {
+      reader: {
+        "btn-list": "OK",
+        "btn-create": "PERMISSION_DENIED",
+        "btn-purge": "PERMISSION_DENIED",
+      },
+      writer: { "btn-list": "OK", "btn-create": "OK", "btn-purge": "PERMISSION_DENIED" },
+      admin: { "btn-list": "OK", "btn-create": "OK", "btn-purge": "OK" },
+    };
+    for (const user of ["reader", "writer", "admin"] as const) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await appSignIn(page, keycloak.web.url, user);
+      const codes: Record<string, string> = {};
+      for (const button of Object.keys(expected[user])) {
+        if (button === "btn-create") await byId(page, "note-text").fill(`from ${user}`);
+        codes[button] = await callAndWait(page, button);
+      }
+      expect({ user, codes }).toEqual({ user, codes: expected[user] });
+      if (user === "reader") {
+        const { access, id } = await storedTokens(page);
+        const backendUrl = `https://localhost:${keycloak.backend.webPort}`;
+        for (const url of [keycloak.envoy.url, backendUrl]) {
+          expect(await grpcStatus(url, `Bearer ${access}`), url).toBe(0);
+          // Keycloak's ID token: same header typ (JWT), payload typ ID, aud = the client id.
+          expect(await grpcStatus(url, `Bearer ${id}`), url).toBe(16);
+        }
+      }
+      await context.close();
+    }
+  });
+
+  for (const tabs of [2, 4]) {
+    test(`cross-tab refresh with rotation (reuse 0): ${tabs} tabs x 100 rounds, no refresh token presented twice`, async ({
+      keycloak,
+      context,
+    }, testInfo) => {
+      const errorsBefore = await keycloak.stressIdp.refreshReuse();
+      const report = await runRefreshStress({
+        context,
+        appUrl: keycloak.page.url,
+        idp: keycloak.stressIdp,
+        tabs,
+        rounds: 100,
+        expirySkipMs: (TOKEN_TTL_S + 1) * 1000,
+      });
+      await testInfo.attach("stress-report.json", {
+        body: JSON.stringify(report, null, 2),
+        contentType: "application/json",
+      });
+      console.log(
+        `keycloak stress ${tabs} tabs: ${report.calls} calls, ${report.succeeded} ok, ` +
+          `reuses ${report.reuses}, ${(report.durationMs / 1000).toFixed(1)} s`,
+      );
+      expect(report.reuses).toBe(0);
+      expect(await keycloak.stressIdp.refreshReuse()).toBe(errorsBefore);
+      expect(report.failedPhases).toEqual([]);
+      expect(report.succeeded).toBe(report.calls);
+      expect(report.grantsPerExpiry).toEqual(Array(100).fill(1));
+      expect(report.signIns).toBe(1);
+    });
+  }
+
+  test("admin 'log out user' ends the session: every tab is told once, and calls stop", async ({
+    keycloak,
+    context,
+  }) => {
+    const url = keycloak.page.url;
+    const tabs = [await openTab(context, url), await openTab(context, url)];
+    await signIn(tabs[0]!, { context, appUrl: url, idp: keycloak.stressIdp });
+    for (const tab of tabs)
+      await expect.poll(() => tab.evaluate(() => window.gwoTest.signedIn())).toBe(true);
+    expect(await keycloak.realm.sessions("reader")).toBeGreaterThan(0);
+
+    await keycloak.realm.logoutUser("reader");
+    expect(await keycloak.realm.sessions("reader")).toBe(0);
+    // The next refresh in any tab meets invalid_grant; every tab hears of it once.
+    for (let i = 0; i < 3; i++) {
+      for (const tab of tabs) {
+        const r = await tab.evaluate(() => window.gwoTest.burst({ forced: 2, plain: 1 }));
+        expect(r.ok).toBe(0);
+      }
+    }
+    for (const tab of tabs) {
+      await expect
+        .poll(
+          async () =>
+            (await tab.evaluate(() => window.gwoTest.events())).filter((e) => e === "session-ended")
+              .length,
+        )
+        .toBe(1);
+    }
+  });
+
+  test("sign-out in the app ends the Keycloak session and returns to the app signed out", async ({
+    keycloak,
+    page,
+  }) => {
+    await appSignIn(page, keycloak.web.url, "writer");
+    expect(await keycloak.realm.sessions("writer")).toBeGreaterThan(0);
+    await byId(page, "btn-signout").click();
+    await page.waitForURL((u) => u.origin === new URL(keycloak.web.url).origin, {
+      timeout: 60_000,
+    });
+    await byId(page, "signed-out").waitFor();
+    await expect.poll(() => keycloak.realm.sessions("writer")).toBe(0);
+    expect(await oidcUserEntries(page)).toEqual([]);
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * The test realm, configured through Keycloak's admin REST API only (no import file): what an
+ * operator sets up for this product (docs/idp-guide.md, Keycloak):
+ *
+ * - realm roles `reader`, `writer`, `admin`; users reader/writer/admin with those roles;
+ * - client scopes `notes.read` and `notes.write`, each granted only to users holding one of
+ *   its mapped roles (Keycloak applies a client scope with role scope mappings only then);
+ * - a public client with Authorization Code + PKCE (S256), exact redirect URIs and web origins;
+ * - refresh-token rotation: "Revoke Refresh Token" on, max reuse 0;
+ * - an audience mapper, because Keycloak ignores RFC 8707 `resource`;
+ * - login and token events stored, so a test can count refresh-token reuse at the IdP.
+ */
+import { DEMO_API_AUDIENCE } from "../../demo/oidc-client.js";
+import type { ClaimSettings } from "../../src/access/index.js";
+import type { RunningKeycloak } from "./keycloak.js";
+
+export const REALM = "notes";
+export const CLIENT_ID = "notes-spa";
+export const AUDIENCE = DEMO_API_AUDIENCE;
+/** Users; the password is the user name. */
+export const USERS = {
+  reader: ["reader"],
+  writer: ["reader", "writer"],
+  admin: ["reader", "writer", "admin"],
+} as const;
+export type UserName = keyof typeof USERS;
+
+/**
+ * The scope to ask Keycloak for: no `offline_access`. Keycloak issues refresh tokens without it,
+ * and with it the refresh token belongs to a 30-day offline session that the admin console's
+ * "log out user" does not end (docs/idp-guide.md).
+ */
+export const SCOPE = "openid notes.read notes.write";
+
+export interface KeycloakRealm {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  /** What the gateway, the backend and the SDK are configured with for this realm. */
+  readonly claims: ClaimSettings;
+  /** Ends every session of `user` (admin "log out user"). */
+  logoutUser(user: UserName): Promise<void>;
+  /** Stored events of `type` (e.g. REFRESH_TOKEN, REFRESH_TOKEN_ERROR), newest first. */
+  events(type: string): Promise<KeycloakEvent[]>;
+  /** Sessions of `user` at the IdP (online sessions). */
+  sessions(user: UserName): Promise<number>;
+  /** Offline sessions of `user` for the client. */
+  offlineSessions(user: UserName): Promise<number>;
+  /** The realm as the admin API returns it. */
+  representation(): Promise<Record<string, unknown>>;
+  /** The client as the admin API returns it. */
+  client(): Promise<Record<string, unknown>>;
+}
+
+export interface KeycloakEvent {
+  type: string;
+  error?: string;
+  details?: Record<string, string>;
+}
+
+/** Creates the realm, its scopes, client and users. */
+export async function configureRealm(
+  kc: RunningKeycloak,
+  o: {
+    /** Exact redirect URIs of the SPA. */
+    redirectUris: readonly string[];
+    /** Browser origins allowed to call the token endpoint (CORS). */
+    webOrigins: readonly string[];
+    /** Access-token lifespan, seconds. @default 60 */
+    accessTokenLifespan?: number;
+  },
+): Promise<KeycloakRealm> {
+  const admin = `${kc.url}/admin/realms`;
+  const api = async (method: string, path: string, body?: unknown): Promise<Response> => {
+    const res = (await kc.fetch(`${admin}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${await kc.adminToken()}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })) as unknown as Response;
+    if (!res.ok) {
+      throw new Error(`Keycloak admin ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    }
+    return res;
+  };
+  const json = async <T>(path: string): Promise<T> => (await (await api("GET", path)).json()) as T;
+  const idFrom = (res: Response) => res.headers.get("location")?.split("/").at(-1) ?? "";
+
+  await api("POST", "", {
+    realm: REALM,
+    enabled: true,
+    sslRequired: "external",
+    // Rotation: every refresh returns a new refresh token and the old one is spent at once.
+    revokeRefreshToken: true,
+    refreshTokenMaxReuse: 0,
+    accessTokenLifespan: o.accessTokenLifespan ?? 60,
+    eventsEnabled: true,
+    eventsExpiration: 3600,
+    enabledEventTypes: [
+      "LOGIN",
+      "LOGIN_ERROR",
+      "CODE_TO_TOKEN",
+      "CODE_TO_TOKEN_ERROR",
+      "REFRESH_TOKEN",
+      "REFRESH_TOKEN_ERROR",
+      "LOGOUT",
+    ],
+    roles: { realm: [{ name: "reader" }, { name: "writer" }, { name: "admin" }] },
+  });
+  const r = `/${REALM}`;
+  const role = (name: string) => json<{ id: string; name: string }>(`${r}/roles/${name}`);
+
+  const scopeIds: Record<string, string> = {};
+  for (const [scope, roles] of [
+    ["notes.read", ["reader", "writer"]],
+    ["notes.write", ["writer"]],
+  ] as const) {
+    const res = await api("POST", `${r}/client-scopes`, {
+      name: scope,
+      protocol: "openid-connect",
+      attributes: { "include.in.token.scope": "true", "display.on.consent.screen": "false" },
+    });
+    scopeIds[scope] = idFrom(res);
+    // A client scope with role scope mappings is granted only to users with one of the roles.
+    await api(
+      "POST",
+      `${r}/client-scopes/${scopeIds[scope]}/scope-mappings/realm`,
+      await Promise.all(roles.map(role)),
+    );
+  }
+
+  const clientRes = await api("POST", `${r}/clients`, {
+    clientId: CLIENT_ID,
+    protocol: "openid-connect",
+    publicClient: true,
+    standardFlowEnabled: true,
+    directAccessGrantsEnabled: false,
+    implicitFlowEnabled: false,
+    redirectUris: [...o.redirectUris],
+    webOrigins: [...o.webOrigins],
+    attributes: {
+      "pkce.code.challenge.method": "S256",
+      "post.logout.redirect.uris": o.redirectUris.join("##"),
+    },
+    protocolMappers: [
+      {
+        name: "api audience",
+        protocol: "openid-connect",
+        protocolMapper: "oidc-audience-mapper",
+        config: {
+          "included.custom.audience": AUDIENCE,
+          "access.token.claim": "true",
+          "id.token.claim": "false",
+          "introspection.token.claim": "true",
+        },
+      },
+    ],
+  });
+  const clientId = idFrom(clientRes);
+  for (const id of Object.values(scopeIds)) {
+    await api("PUT", `${r}/clients/${clientId}/optional-client-scopes/${id}`);
+  }
+
+  const userIds: Partial<Record<UserName, string>> = {};
+  for (const [name, roles] of Object.entries(USERS) as [UserName, readonly string[]][]) {
+    const res = await api("POST", `${r}/users`, {
+      username: name,
+      enabled: true,
+      email: `${name}@notes.test`,
+      emailVerified: true,
+      firstName: name,
+      lastName: "Test",
+      credentials: [{ type: "password", value: name, temporary: false }],
+    });
+    userIds[name] = idFrom(res);
+    await api(
+      "POST",
+      `${r}/users/${userIds[name]}/role-mappings/realm`,
+      await Promise.all(roles.map(role)),
+    );
+  }
+  const userId = (u: UserName) => userIds[u] ?? "";
+
+  const issuer = `${kc.url}/realms/${REALM}`;
+  return {
+    issuer,
+    jwksUri: `${issuer}/protocol/openid-connect/certs`,
+    claims: {
+      issuer,
+      audiences: [AUDIENCE],
+      // Keycloak's header typ is JWT for every token (unless the client opts into RFC 9068);
+      // its payload typ tells an access token (Bearer) from an ID token (ID).
+      rolesClaim: "realm_access.roles",
+      requiredClaims: { typ: "Bearer" },
+    },
+    logoutUser: async (u) => {
+      await api("POST", `${r}/users/${userId(u)}/logout`);
+    },
+    events: (type) => json<KeycloakEvent[]>(`${r}/events?type=${type}&max=100000`),
+    sessions: async (u) => (await json<unknown[]>(`${r}/users/${userId(u)}/sessions`)).length,
+    offlineSessions: async (u) =>
+      (await json<unknown[]>(`${r}/users/${userId(u)}/offline-sessions/${clientId}`)).length,
+    representation: () => json(r),
+    client: () => json(`${r}/clients/${clientId}`),
+  };
+}
