@@ -27,8 +27,8 @@ export type UserName = keyof typeof USERS;
 
 /**
  * The scope to ask Keycloak for: no `offline_access`. Keycloak issues refresh tokens without it,
- * and with it the refresh token belongs to a 30-day offline session that the admin console's
- * "log out user" does not end (docs/idp-guide.md).
+ * and with it the refresh token belongs to a 30-day offline session that outlives the user's
+ * SSO session (docs/idp-guide.md).
  */
 export const SCOPE = "openid notes.read notes.write";
 
