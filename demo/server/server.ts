@@ -35,11 +35,11 @@ import {
   createReloadingTls,
   createRequestContext,
   type DenialRecord,
-  denialRecord,
   enforcePeerAllowList,
   type HealthService,
   jwtVerifierOptions,
   limitRequestHeaders,
+  logRefusedHandshakes,
   MTLS_SERVER_OPTIONS,
   type NodeHandler,
   type ReloadingTls,
@@ -300,17 +300,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
     requireAllowedPeer(limitHeaders(mtlsHandler), peers),
   );
   enforcePeerAllowList(mtls, { peers, onDenied });
-  mtls.on("tlsClientError", (err: Error & { code?: string }, socket) => {
-    onDenied(
-      denialRecord({
-        layer: "tls",
-        method: "",
-        peer: `${socket.remoteAddress ?? ""}:${socket.remotePort ?? 0}`,
-        reason: "handshake-failed",
-        code: err.code ?? "connection-closed",
-      }),
-    );
-  });
+  logRefusedHandshakes(mtls, onDenied);
 
   // Listener 2: gRPC-Web/gRPC/Connect with CORS. Development only.
   const webTls = reloader("web", { cert: o.pki.localhost.cert, key: o.pki.localhost.key });

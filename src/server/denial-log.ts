@@ -72,6 +72,11 @@ export interface DenialRecord {
   readonly code: string;
   /** The verified subject, for authorization refusals only (it is known then). */
   readonly subject?: string;
+  /**
+   * For refused handshakes: why, in the TLS stack's words (`CERT_HAS_EXPIRED`,
+   * `ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE`, …).
+   */
+  readonly detail?: string;
 }
 
 /** Receives denial records. Must not throw; errors in a sink are swallowed. */

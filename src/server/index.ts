@@ -80,6 +80,7 @@ export {
   isGrpcWebText,
   textRequestToBinary,
 } from "./grpc-web-text.js";
+export { type HandshakeSource, logRefusedHandshakes } from "./handshake-log.js";
 export {
   type HeaderLimitOptions,
   headerListSize,

@@ -126,6 +126,64 @@ describe("mTLS listener refuses", () => {
   });
 });
 
+describe("a refused handshake is logged with its reason and the caller's address", () => {
+  const cases: Array<[name: string, detail: string]> = [
+    ["no client certificate", "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE"],
+    ["a certificate from another CA (gateway SAN)", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
+    ["an expired gateway certificate", "CERT_HAS_EXPIRED"],
+    ["a not-yet-valid gateway certificate", "CERT_NOT_YET_VALID"],
+  ];
+  for (const [name, detail] of cases) {
+    it(`${name}: ${detail}`, async () => {
+      const identity = certs[name];
+      const local = await refusedHandshake(
+        identity
+          ? { cert: readFileSync(identity.cert), key: readFileSync(identity.key) }
+          : { cert: undefined, key: undefined },
+      );
+      // The record is written when the server gives up on the socket: poll, bounded by count.
+      const mine = (r: object) => (r as { peer?: string }).peer === `127.0.0.1:${local}`;
+      let record: object | undefined;
+      for (let i = 0; i < 100 && !record; i++) {
+        record = fx.records.find(mine);
+        if (!record) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(record).toMatchObject({
+        layer: "tls",
+        reason: "handshake-failed",
+        code: "connection-closed",
+        detail,
+        peer: `127.0.0.1:${local}`,
+      });
+    });
+  }
+});
+
+/**
+ * Connects with the given client identity (the mesh CA trusted, so only the server can
+ * refuse), sends a byte after the handshake so a TLS 1.3 refusal reaches us, and resolves with
+ * the local port once the connection is over.
+ */
+function refusedHandshake(o: Partial<ConnectionOptions>): Promise<number> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({
+      host: "127.0.0.1",
+      port: fx.backend.mtlsPort,
+      servername: "localhost",
+      ca: readFileSync(fx.pki.meshCa.cert),
+      ALPNProtocols: ["h2"],
+      ...o,
+    });
+    let port = 0;
+    s.on("connect", () => {
+      port = s.localPort ?? 0;
+    });
+    s.on("secureConnect", () => s.write("x"));
+    s.on("error", () => {});
+    s.on("close", () => resolve(port));
+  });
+}
+
 /** Handshake with the gateway identity and the given client TLS options. */
 function handshake(
   o: Partial<ConnectionOptions>,
