@@ -22,7 +22,10 @@ export const ALL_EPHEMERAL = {
 export interface DemoProcess {
   readonly child: ChildProcess;
   output(): string;
-  /** Resolves with the exit code, or the signal name when the process was killed. */
+  /**
+   * Resolves with npm's exit code (or the signal name) once its output is complete: every
+   * process sharing its stdout and stderr is gone.
+   */
   readonly exit: Promise<number | string | null>;
   /** Resolves once the banner's ready line is out; rejects if the demo exits first. */
   ready(): Promise<void>;
@@ -58,8 +61,10 @@ export function startDemo(env: Record<string, string>): DemoProcess {
   };
   child.stdout?.on("data", append);
   child.stderr?.on("data", append);
+  // "close", not "exit": it comes once every process holding npm's stdout and stderr (node,
+  // Envoy) has let go, so the last lines ("Stopped.") have been read by then.
   const exit = new Promise<number | string | null>((ok) =>
-    child.once("exit", (code, signal) => ok(code ?? signal)),
+    child.once("close", (code, signal) => ok(code ?? signal)),
   );
   return {
     child,
