@@ -74,8 +74,13 @@ export function banner({ stack, directReason, logs }: BannerInput): string {
     ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
     "",
     `API calls take the ${path}`,
-    `Access tokens live ${stack.idp.accessTokenTtl} s (GWO_TOKEN_TTL); the app renews them ` +
-      `${stack.renewWindow} s before expiry (GWO_RENEW_WINDOW).`,
+    stack.session
+      ? `Access tokens live ${stack.idp.accessTokenTtl} s (GWO_TOKEN_TTL); Envoy refreshes them on the first call after expiry.`
+      : `Access tokens live ${stack.idp.accessTokenTtl} s (GWO_TOKEN_TTL); the app renews them ` +
+        `${stack.renewWindow} s before expiry (GWO_RENEW_WINDOW).`,
+    stack.session
+      ? `Session mode (GWO_SESSION=bff): Envoy's oauth2 filter is the IdP's confidential client and keeps the tokens in HttpOnly cookies; the app never holds a token. Sign in at ${stack.apiUrl}/oauth2/signin, sign out at ${stack.apiUrl}/oauth2/signout.`
+      : "Token mode: the app holds the tokens (GWO_SESSION=bff switches to session mode).",
     stack.dpop
       ? "DPoP is on (GWO_DPOP=on): tokens are bound to a key the page cannot export; every call carries a proof, checked before the backend runs."
       : "DPoP is off (GWO_DPOP=on turns it on).",

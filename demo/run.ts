@@ -9,7 +9,7 @@
  * Env: GWO_WEB_PORT, GWO_GRPC_WEB_PORT, GWO_BACKEND_PORT, GWO_IDP_PORT,
  * GWO_ENVOY_PORT, GWO_ENVOY_ADMIN_PORT, GWO_TOKEN_TTL, GWO_RENEW_WINDOW,
  * GWO_CERT_DIR, GWO_LOG_DIR, GWO_ENVOY (auto | on | off), GWO_WEB_MODE (static | dev),
- * GWO_DPOP (on | off).
+ * GWO_DPOP (on | off), GWO_SESSION (bff | off).
  *
  * Run it with `node --import tsx` (as the npm script does), not the `tsx` CLI: the CLI relays
  * SIGINT to its child and sends it again ~30 ms later, which read as a second Ctrl-C.
@@ -63,6 +63,14 @@ function onOff(name: string, fallback: "on" | "off" | "auto", auto = false): boo
   throw new UsageError(`${name}=${raw}: use ${auto ? "auto, " : ""}on or off`);
 }
 
+/** GWO_SESSION: `bff` (session mode: the gateway holds the tokens) or `off` (token mode, default). */
+function sessionMode(raw: string | undefined): boolean {
+  const value = (raw ?? "").toLowerCase();
+  if (value === "" || value === "off" || value === "token") return false;
+  if (value === "bff" || value === "on") return true;
+  throw new UsageError(`GWO_SESSION=${raw}: use bff or off`);
+}
+
 function optionalNumber(name: string): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return undefined;
@@ -77,6 +85,7 @@ async function main(): Promise<number> {
   let tokenTtl: number | undefined;
   let renewWindow: number | undefined;
   let dpop: boolean;
+  let session: boolean;
   try {
     ports = portsFromEnv(process.env);
     envoy = onOff("GWO_ENVOY", "auto", true);
@@ -84,6 +93,10 @@ async function main(): Promise<number> {
     renewWindow = optionalNumber("GWO_RENEW_WINDOW");
     // Off by default: DPoP needs an IdP that binds tokens; the demo's does (GWO_DPOP=on).
     dpop = onOff("GWO_DPOP", "off");
+    session = sessionMode(process.env.GWO_SESSION);
+    if (session && dpop) throw new UsageError("GWO_SESSION=bff and GWO_DPOP=on: pick one mode");
+    if (session && envoy === false)
+      throw new UsageError("GWO_SESSION=bff needs Envoy (its oauth2 filter holds the tokens)");
   } catch (err) {
     console.error(`demo: ${(err as Error).message}`);
     return 2;
@@ -122,6 +135,7 @@ async function main(): Promise<number> {
       ...(tokenTtl !== undefined ? { tokenTtl } : {}),
       ...(renewWindow !== undefined ? { renewWindow } : {}),
       dpop,
+      session,
     });
   } catch (err) {
     await logs.close();

@@ -115,6 +115,13 @@ export interface StackOptions {
    * @default false
    */
   readonly dpop?: boolean;
+  /**
+   * Session mode (backend-for-frontend): Envoy's oauth2 filter is the IdP's confidential client
+   * and keeps the tokens in HttpOnly cookies; the web app uses the session transport and never
+   * holds a token. Needs Envoy. `GWO_SESSION=bff npm run demo`.
+   * @default false
+   */
+  readonly session?: boolean;
 }
 
 export interface Stack {
@@ -132,6 +139,8 @@ export interface Stack {
   readonly path: "envoy" | "direct";
   /** Whether tokens are DPoP-bound with a proof per call. */
   readonly dpop: boolean;
+  /** Whether the stack runs in session mode (the gateway holds the tokens). */
+  readonly session: boolean;
   /** The web app refreshes a token this many seconds before it expires. */
   readonly renewWindow: number;
   /** Why the stack took the direct path, when it did. */
@@ -184,6 +193,14 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
 
   try {
     const envoyPlan = await planEnvoy(o);
+    if (o.session && !envoyPlan.starter) {
+      throw new EnvoyUnavailableError(
+        `session mode needs Envoy (its oauth2 filter holds the tokens): ${envoyPlan.reason}`,
+      );
+    }
+    // Session mode: the IdP must know the gateway's callback URL before Envoy starts.
+    if (o.session && ports.envoy === 0) ports.envoy = await bindAndRelease(0, host);
+    const gatewayUrl = `https://localhost:${ports.envoy}`;
 
     let web: WebApp | undefined;
     if (o.web ?? true) {
@@ -207,6 +224,15 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         renewWindow,
         ...(o.idpLog ? { log: o.idpLog } : {}),
         ...(o.dpop ? { dpop: true } : {}),
+        ...(o.session
+          ? {
+              gatewayClient: {
+                secretFile: pki.secrets.gatewayClientSecret,
+                redirectUris: [`${gatewayUrl}/oauth2/callback`],
+                postLogoutRedirectUris: [redirectUri],
+              },
+            }
+          : {}),
       }),
     );
     stops.push(() => idp.close());
@@ -246,11 +272,12 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
             allowedOrigins: [webOrigin],
             ...(o.envoyLog ? { log: o.envoyLog } : {}),
             ...(o.dpop ? { dpop: {} } : {}),
+            ...(o.session ? { session: { appUrl: redirectUri } } : {}),
           }),
         );
       } catch (err) {
         // "auto" falls back to the direct path and says why; `envoy: true` fails.
-        if (o.envoy === true || err instanceof PortInUseError) throw err;
+        if (o.envoy === true || o.session || err instanceof PortInUseError) throw err;
         directReason = `Envoy failed to start: ${firstLine(err)}`;
       }
       if (envoy) {
@@ -270,6 +297,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       path,
       tokenTtl: idp.accessTokenTtl,
       ...(o.dpop ? { dpop: true } : {}),
+      ...(o.session ? { session: true } : {}),
       refreshLeewaySeconds: renewWindow,
       rolesClaim: claims.rolesClaim,
     });
@@ -285,6 +313,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       apiUrl,
       path,
       dpop: o.dpop === true,
+      session: o.session === true,
       renewWindow,
       ...(directReason && !envoy ? { directReason } : {}),
       close,

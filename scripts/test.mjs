@@ -5,7 +5,7 @@
 //
 // Arguments pick what runs: `--project <name>` (repeatable) names vitest projects, or the
 // browser suite as `e2e` (every browser project) or `direct` / `envoy` (one path) /
-// `sdk-browser` (the SDK's cross-tab specs) / `grpc-web` (foreign gRPC-Web clients in
+// `session` (session mode through Envoy) / `sdk-browser` (the SDK's cross-tab specs) / `grpc-web` (foreign gRPC-Web clients in
 // Chromium, test/foreign) / `keycloak` (Keycloak as the IdP, test/keycloak); other arguments go to vitest. With any argument the static checks
 // are skipped.
 //   npm test -- --project sdk          one vitest project
@@ -16,7 +16,7 @@ import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name) => join(root, "node_modules", ".bin", name);
-const BROWSER_PROJECTS = ["direct", "envoy", "sdk-browser", "grpc-web", "keycloak"];
+const BROWSER_PROJECTS = ["direct", "envoy", "session", "sdk-browser", "grpc-web", "keycloak"];
 
 function parseArgs(argv) {
   const vitestArgs = [];

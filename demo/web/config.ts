@@ -53,6 +53,11 @@ export interface WebAppConfig {
    * `dpop` options). @default false
    */
   dpop?: boolean;
+  /**
+   * Session mode: the gateway (`apiUrl`) holds the tokens in HttpOnly cookies; the app signs in
+   * and out through it and calls with the session transport. @default false
+   */
+  session?: boolean;
 }
 
 export const DEFAULT_CLIENT_ID = DEMO_CLIENT_ID;

@@ -8,6 +8,8 @@ import { buildAccessPolicy } from "../../../src/access/index.js";
 import {
   type AuthEvent,
   createOidcTransport,
+  createSessionTransport,
+  GatewaySession,
   OidcTokenSource,
   type SessionInfo,
 } from "../../../src/web/index.js";
@@ -153,6 +155,11 @@ function renderSession(next: SessionInfo | undefined, ended = false): void {
   $("session-subject").textContent = next.subject;
   $("session-scopes").replaceChildren(chips(next.scopes));
   $("session-roles").replaceChildren(chips(next.roles));
+  if (!Number.isFinite(next.expiresAt)) {
+    // Session mode: the expiry is in an HttpOnly cookie this page cannot (and need not) read.
+    $("session-expiry").textContent = "held by the gateway (HttpOnly cookies)";
+    return;
+  }
   const tick = (): void => {
     const s = Math.max(0, Math.round((next.expiresAt - Date.now()) / 1000));
     const el = $("session-expiry");
@@ -167,6 +174,7 @@ function renderSession(next: SessionInfo | undefined, ended = false): void {
 
 async function main(): Promise<void> {
   const config = await loadConfig();
+  if (config.session) return sessionMain(config);
   const storage = storageKind(config);
 
   if (config.path) {
@@ -285,6 +293,66 @@ async function main(): Promise<void> {
     banner.textContent = `API calls are disabled: ${msg}`;
     show("insecure-banner", true);
     log("app", `API calls disabled: ${msg}`, { event: "insecure-transport", level: "error" });
+  }
+  wireCalls(client);
+}
+
+/**
+ * Session mode: the gateway holds the tokens; this page signs in and out with navigations to it
+ * and learns who is signed in from WhoAmI. There is no token, no expiry and no storage here.
+ */
+async function sessionMain(config: WebAppConfig): Promise<void> {
+  $("path-badge").textContent = "via Envoy";
+  show("path-badge", true);
+  show("session-badge", true);
+  const session = new GatewaySession({ gateway: config.apiUrl });
+  let promptShown = false;
+  session.subscribe((ev: AuthEvent) => {
+    if (ev.type !== "session-ended") return;
+    renderSession(undefined, ev.reason !== "signed-out");
+    if (ev.reason === "signed-out") {
+      log("auth", "signed out", { event: ev.type });
+      return;
+    }
+    log("auth", `session over (${ev.reason}): sign in again`, { event: ev.type, level: "error" });
+    if (!promptShown) {
+      promptShown = true;
+      const prompt = $("signin-prompt");
+      prompt.dataset.shownCount = String(Number(prompt.dataset.shownCount ?? "0") + 1);
+      show("signin-prompt", true);
+    }
+  });
+  for (const id of ["btn-signin", "btn-hero-signin", "btn-prompt-signin"]) {
+    $(id).addEventListener("click", () => session.signIn());
+  }
+  $("btn-signout").addEventListener("click", () => session.signOut());
+  $("btn-clear-log").addEventListener("click", () => $("event-log").replaceChildren());
+  if (new URLSearchParams(location.search).has("state")) history.replaceState(null, "", "/");
+
+  let client: Client<typeof NotesService> | undefined;
+  try {
+    client = createClient(
+      NotesService,
+      createSessionTransport({ baseUrl: config.apiUrl, session }),
+    );
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    $("insecure-banner").textContent = `API calls are disabled: ${msg}`;
+    show("insecure-banner", true);
+  }
+  // Who is signed in: the gateway knows; an UNAUTHENTICATED here just means "signed out".
+  const me = await client?.whoAmI({}).catch(() => undefined);
+  if (me) {
+    log("auth", `signed in as ${me.subject} (session held by the gateway)`, { event: "signed-in" });
+    renderSession({
+      subject: me.subject,
+      scopes: [...me.scopes],
+      roles: [...me.roles],
+      expiresAt: Number.NaN,
+    });
+  } else {
+    renderSession(undefined);
+    show("signin-prompt", false);
   }
   wireCalls(client);
 }

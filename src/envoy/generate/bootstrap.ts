@@ -14,6 +14,7 @@ import type { GatewayModel, ProbeModel } from "./model.js";
 import {
   csrfOffForRoute,
   OAUTH_TOKEN_CLUSTER,
+  PREFLIGHT_HEADER,
   RPC_ROUTE_HEADERS,
   SESSION_SDS_FILES,
   sessionRoutes,
@@ -270,6 +271,14 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
           }
         : {}),
     })),
+    // Session mode: a CORS preflight matches no RPC route (it is an OPTIONS without the gRPC-Web
+    // headers), and without a route the cors filter has no policy to answer it with.
+    ...(model.session
+      ? services.map((s) => ({
+          match: { prefix: `/${s}/`, headers: [PREFLIGHT_HEADER] },
+          route: upstream,
+        }))
+      : []),
     ...services.map((s) => ({ match: { prefix: `/${s}/`, ...rpcHeaders }, route: upstream })),
   ];
   return {

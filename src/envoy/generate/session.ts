@@ -77,6 +77,9 @@ export const RPC_ROUTE_HEADERS: readonly JsonObject[] = [
   { name: "x-grpc-web", present_match: true },
 ];
 
+/** A CORS preflight: the cors filter answers it on this route and it never reaches the backend. */
+export const PREFLIGHT_HEADER: JsonObject = { name: ":method", string_match: { exact: "OPTIONS" } };
+
 /** The session model, or a thrown error naming the caller's mistake (filter enabled without one). */
 function sessionOf(model: GatewayModel): SessionModel {
   if (!model.session) throw new Error("session filter enabled without a session model");

@@ -186,6 +186,27 @@ describe.skipIf(!bin)("session mode through Envoy (oauth2 filter + demo IdP)", (
     expect(await outcome(() => b.notes().listNotes({}))).toBe("16");
   });
 
+  it("answers the app's CORS preflight itself (allow-credentials), and a stranger's without allowing it", async () => {
+    const b = new Browser(pki, envoy.url);
+    const preflight = (origin: string) =>
+      b.http.request(`${envoy.url}/demo.v1.NotesService/WhoAmI`, {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type,x-grpc-web,x-user-agent",
+        },
+      });
+    const ok = await preflight(APP);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(ok.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(ok.headers.getSetCookie()).toEqual([]);
+    const stranger = await preflight("https://evil.example");
+    expect(stranger.headers.get("location")).toBeNull();
+    expect(stranger.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("signs in with a top-level navigation: 302 to the IdP (PKCE S256), back to the app with __Host- HttpOnly cookies", async () => {
     const b = new Browser(pki, envoy.url);
     const first = await b.http.request(`${envoy.url}/oauth2/signin`, {
