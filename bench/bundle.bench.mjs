@@ -1,0 +1,372 @@
+// Bench 1, bundle weight of equal apps (bench/apps/*.ts): each signs in (where it has auth)
+// and calls NotesService.ListNotes (unary) and NotesService.WatchNotes (server streaming).
+// Every app is built here, with esbuild and with Vite, minified for the browser; we report
+// minified, gzip (level 9) and brotli (quality 11) bytes of all JS the build emits.
+//   (a) connect-web alone          (b) ours: createOidcTransport + OidcTokenSource
+//   (c) Google's grpc-web + hand-written auth interceptor + oidc-client-ts
+//   (d) protobuf-ts grpcweb transport + oidc-client-ts   (o) oidc-client-ts alone
+//   (e) ours in session mode (createSessionTransport), when src/web/index.ts exports it
+// The protobuf-ts code is generated here (buf + @protobuf-ts/plugin); the grpc-web code needs
+// protoc-gen-js and protoc-gen-grpc-web binaries, so it is committed (bench/apps/gen/README.md).
+// Sizes are deterministic: each app is built twice per bundler and the two must agree.
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { build as esbuild } from "esbuild";
+import { build as viteBuild } from "vite";
+
+const root = new URL("..", import.meta.url).pathname;
+const apps = join(root, "bench/apps");
+
+const APPS = {
+  a: { file: "connect-web.ts", label: "(a) connect-web alone" },
+  b: { file: "ours.ts", label: "(b) ours (createOidcTransport + OidcTokenSource)" },
+  c: { file: "grpc-web.ts", label: "(c) grpc-web + auth interceptor + oidc-client-ts" },
+  d: { file: "protobuf-ts.ts", label: "(d) protobuf-ts grpcweb-transport + oidc-client-ts" },
+  o: { file: "oidc-client-ts.ts", label: "(o) oidc-client-ts alone (as (c) and (d) use it)" },
+  e: { file: "session.ts", label: "(e) ours in session mode (createSessionTransport)" },
+};
+
+/** Node-only modules must never reach a browser bundle. */
+const NODE_ONLY =
+  /^(node:|src\/server\/|src\/envoy\/|src\/cli\/)|(^|\/)node_modules\/(jose|yaml|protobufjs|@grpc|@connectrpc\/connect-node)\//;
+
+/**
+ * Generate the apps' code of the demo proto in two variants, the same for every generator:
+ * gen/full (as each generator makes it: the access option, and with it descriptor.proto, is
+ * inside) and gen/browser (`exclude_types: [grpcweboidc.v1.access]`: the browser never reads
+ * policy). protobuf-es and protobuf-ts are generated here; grpc-web only when PROTOC_GEN_JS and
+ * PROTOC_GEN_GRPC_WEB name the plugin binaries (else the committed copy is used).
+ */
+export function generateAppCode() {
+  const tmp = mkdtempSync(join(tmpdir(), "gwo-appgen-"));
+  const { PROTOC_GEN_JS, PROTOC_GEN_GRPC_WEB } = process.env;
+  const plugins = [];
+  for (const variant of ["full", "browser"]) {
+    const exclude = variant === "browser" ? { exclude_types: ["grpcweboidc.v1.access"] } : {};
+    const bin = (name) => join(root, "node_modules/.bin", name);
+    plugins.push(
+      {
+        local: bin("protoc-gen-es"),
+        out: join(tmp, variant, "es"),
+        opt: ["target=ts", "import_extension=js"],
+        ...exclude,
+      },
+      {
+        local: bin("protoc-gen-ts"),
+        out: join(tmp, variant, "ts"),
+        opt: ["ts_nocheck"],
+        ...exclude,
+      },
+    );
+    if (PROTOC_GEN_JS && PROTOC_GEN_GRPC_WEB) {
+      plugins.push(
+        {
+          local: PROTOC_GEN_JS,
+          out: join(tmp, variant, "grpc-web"),
+          opt: ["import_style=commonjs", "binary"],
+          ...exclude,
+        },
+        {
+          local: PROTOC_GEN_GRPC_WEB,
+          out: join(tmp, variant, "grpc-web"),
+          opt: ["import_style=commonjs+dts", "mode=grpcwebtext"],
+          ...exclude,
+        },
+      );
+    }
+  }
+  try {
+    const template = {
+      version: "v2",
+      inputs: [{ directory: "proto", paths: ["proto/demo", "proto/grpcweboidc"] }],
+      plugins,
+    };
+    const r = spawnSync(
+      join(root, "node_modules/.bin/buf"),
+      ["generate", "--template", JSON.stringify(template)],
+      { cwd: root, encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(`buf generate (bench apps) failed: ${r.stderr}`);
+    for (const rel of listFiles(tmp)) {
+      let text = readFileSync(join(tmp, rel), "utf8");
+      // protobuf-ts writes extensionless imports; NodeNext (our tsconfig) wants ".js".
+      if (rel.split("/")[1] === "ts") {
+        text = text.replace(/from "(\.{1,2}\/[^"]+)"/g, (_, p) => `from "${p}.js"`);
+      }
+      mkdirSync(join(apps, "gen", rel, ".."), { recursive: true });
+      writeFileSync(join(apps, "gen", rel), text);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function listFiles(dir, prefix = "") {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? listFiles(dir, join(prefix, d.name)) : [join(prefix, d.name)],
+  );
+}
+
+function sizes(chunks) {
+  const bytes = Buffer.concat(chunks);
+  return {
+    min: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    brotli: brotliCompressSync(bytes, {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: 11,
+        [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+      },
+    }).length,
+  };
+}
+
+/** The browser variant: every import of gen/full/... goes to gen/browser/... instead. */
+const FULL = /^(.*\/gen\/)full\/(.*)$/;
+const browserPlugin = {
+  name: "browser-variant",
+  setup(b) {
+    b.onResolve({ filter: /\/gen\/full\// }, (a) => {
+      const m = FULL.exec(join(a.resolveDir, a.path));
+      const path = `${m[1]}browser/${m[2]}`;
+      return { path: existsSync(path) ? path : path.replace(/\.js$/, ".ts") };
+    });
+  },
+};
+
+async function withEsbuild(entry, browser = false) {
+  const r = await esbuild({
+    plugins: browser ? [browserPlugin] : [],
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  return {
+    ...sizes(r.outputFiles.map((f) => f.contents)),
+    inputs: Object.keys(r.metafile.inputs),
+  };
+}
+
+async function withVite(entry, browser = false) {
+  const out = await viteBuild({
+    root: apps,
+    plugins: browser
+      ? [
+          {
+            name: "browser-variant",
+            enforce: "pre",
+            resolveId(source, importer) {
+              if (!source.includes("/gen/full/")) return null;
+              const to = source.replace("/gen/full/", "/gen/browser/");
+              return this.resolve(to, importer, { skipSelf: true });
+            },
+          },
+        ]
+      : [],
+    configFile: false,
+    envFile: false,
+    logLevel: "silent",
+    build: {
+      write: false,
+      minify: true,
+      target: "es2022",
+      modulePreload: false,
+      reportCompressedSize: false,
+      rollupOptions: { input: entry },
+    },
+  });
+  const outputs = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output);
+  return sizes(outputs.filter((o) => o.type === "chunk").map((o) => Buffer.from(o.code, "utf8")));
+}
+
+/** Whether the session transport has landed in the SDK's browser entry. */
+function sessionModeAvailable() {
+  return /\bcreateSessionTransport\b/.test(readFileSync(join(root, "src/web/index.ts"), "utf8"));
+}
+
+const SESSION_APP = `// Bundle bench (e), written by bundle.bench.mjs when createSessionTransport exists.
+import { createClient } from "@connectrpc/connect";
+import { NotesService } from "../../demo/gen/demo/v1/notes_pb.js";
+import { createSessionTransport } from "../../src/web/index.js";
+import { API, render } from "./shared.js";
+
+const client = createClient(NotesService, createSessionTransport({ baseUrl: API }));
+const list = await client.listNotes({ limit: 10 });
+render(list.notes.map((n) => n.text));
+for await (const event of client.watchNotes({ count: 3 })) render([event.note?.text ?? ""]);
+`;
+
+const ratio = (x, y) => Math.round((x / y) * 1000) / 1000;
+
+const fmtB = (n) => n.toLocaleString("en-US");
+
+export async function run() {
+  generateAppCode();
+  const keys = ["a", "b", "c", "d", "o"];
+  let sessionFile;
+  if (sessionModeAvailable()) {
+    sessionFile = join(apps, APPS.e.file);
+    writeFileSync(sessionFile, SESSION_APP);
+    keys.push("e");
+  }
+  // got[variant][bundler][app]
+  const got = { full: { esbuild: {}, vite: {} }, browser: { esbuild: {}, vite: {} } };
+  let nodeOnly = [];
+  try {
+    for (const variant of ["full", "browser"]) {
+      for (const k of keys) {
+        const entry = join(apps, APPS[k].file);
+        const browser = variant === "browser";
+        const e1 = await withEsbuild(entry, browser);
+        const e2 = await withEsbuild(entry, browser);
+        const v1 = await withVite(entry, browser);
+        const v2 = await withVite(entry, browser);
+        if (e1.brotli !== e2.brotli || v1.brotli !== v2.brotli) {
+          throw new Error(`non-deterministic build of ${APPS[k].file}`);
+        }
+        got[variant].esbuild[k] = e1;
+        got[variant].vite[k] = v1;
+        if (k === "b" || k === "e") nodeOnly.push(...e1.inputs.filter((i) => NODE_ONLY.test(i)));
+      }
+    }
+  } finally {
+    if (sessionFile) rmSync(sessionFile, { force: true });
+  }
+  // The SDK's browser entry itself, with every dependency inside.
+  const entry = await withEsbuild(join(root, "src/web/index.ts"));
+  nodeOnly = [...new Set([...nodeOnly, ...entry.inputs.filter((i) => NODE_ONLY.test(i))])];
+
+  const figures = [];
+  const how = (bundler, variant = "full") =>
+    `${bundler === "vite" ? "Vite 8" : "esbuild"}: apps in bench/apps built in this run (minified ESM, es2022, all emitted JS, brotli q11), ${variant === "full" ? "generated code as each generator makes it" : "generated code without the access option"}`;
+  for (const bundler of ["esbuild", "vite"]) {
+    const s = got.full[bundler];
+    figures.push({
+      name: `bundle, ${bundler}: ours (b) vs grpc-web + auth + oidc-client-ts (c), brotli`,
+      unit: "bytes",
+      ours: s.b.brotli,
+      compared_to: APPS.c.label,
+      theirs: s.c.brotli,
+      ratio: ratio(s.b.brotli, s.c.brotli),
+      goal: "≤ 0.75",
+      met: s.b.brotli <= 0.75 * s.c.brotli,
+      how: how(bundler),
+    });
+    const share = s.b.brotli - s.a.brotli - s.o.brotli;
+    figures.push({
+      name: `bundle, ${bundler}: SDK's own share (b) − (a) − (o), brotli`,
+      unit: "bytes",
+      ours: share,
+      compared_to: "(a) connect-web alone + (o) oidc-client-ts alone",
+      theirs: s.a.brotli + s.o.brotli,
+      ratio: ratio(share, s.a.brotli + s.o.brotli),
+      goal: "≤ 3,000 B",
+      met: share <= 3000,
+      how: `${how(bundler)}; by subtraction`,
+    });
+    figures.push({
+      name: `bundle, ${bundler}: ours (b) vs protobuf-ts + oidc-client-ts (d), brotli`,
+      unit: "bytes",
+      ours: s.b.brotli,
+      compared_to: APPS.d.label,
+      theirs: s.d.brotli,
+      ratio: ratio(s.b.brotli, s.d.brotli),
+      goal: "informational (README says where the weight is)",
+      met: true,
+      how: how(bundler),
+    });
+    const w = got.browser[bundler];
+    figures.push({
+      name: `bundle, ${bundler}, browser codegen without the access option: ours (b) vs grpc-web (c), brotli`,
+      unit: "bytes",
+      ours: w.b.brotli,
+      compared_to: `${APPS.c.label}, same codegen`,
+      theirs: w.c.brotli,
+      ratio: ratio(w.b.brotli, w.c.brotli),
+      goal: "informational (every generator given exclude_types)",
+      met: true,
+      how: how(bundler, "browser"),
+    });
+    figures.push(
+      s.e
+        ? {
+            name: `bundle, ${bundler}: session mode (e) vs connect-web alone (a), brotli`,
+            unit: "bytes",
+            ours: s.e.brotli,
+            compared_to: APPS.a.label,
+            theirs: s.a.brotli,
+            ratio: ratio(s.e.brotli, s.a.brotli),
+            goal: "≤ 1.1",
+            met: s.e.brotli <= 1.1 * s.a.brotli,
+            how: how(bundler),
+          }
+        : {
+            name: `bundle, ${bundler}: session mode (e) vs connect-web alone (a), brotli`,
+            unit: "bytes",
+            ours: null,
+            compared_to: APPS.a.label,
+            theirs: s.a.brotli,
+            ratio: null,
+            goal: "≤ 1.1",
+            met: false,
+            how: "not built: createSessionTransport is not in src/web/index.ts yet (the bench builds app (e) as soon as it is)",
+          },
+    );
+  }
+  figures.push({
+    name: "bundle: Node-only modules in the SDK's browser entry and apps (b), (e)",
+    unit: "modules",
+    ours: nodeOnly.length,
+    compared_to: "none allowed",
+    theirs: 0,
+    ratio: null,
+    goal: "0",
+    met: nodeOnly.length === 0,
+    how: `esbuild metafile inputs of src/web/index.ts and the apps, matched against node:*, src/server, src/envoy, jose, yaml, protobufjs, @grpc/*, connect-node${nodeOnly.length ? `: ${nodeOnly.join(", ")}` : ""}`,
+  });
+
+  const table = (variant) =>
+    keys.flatMap((k) =>
+      ["esbuild", "vite"].map((b) => {
+        const x = got[variant][b][k];
+        return `| ${APPS[k].label} | ${b} | ${fmtB(x.min)} | ${fmtB(x.gzip)} | ${fmtB(x.brotli)} |`;
+      }),
+    );
+  const head = [
+    "| app | bundler | minified | gzip -9 | brotli q11 |",
+    "| --- | --- | ---: | ---: | ---: |",
+  ];
+  const section = [
+    "Every app signs in (where it has auth) and calls ListNotes (unary) and WatchNotes (server streaming); bytes of all emitted JS, built in this run.",
+    "",
+    "Generated code as each generator makes it from the demo proto (the access option inside):",
+    "",
+    ...head,
+    ...table("full"),
+    "",
+    "Generated code with `exclude_types: [grpcweboidc.v1.access]` for every generator (the browser never reads policy; for grpc-web this drops google-protobuf's descriptor.proto, for protobuf-es the runtime needs its descriptor schema anyway):",
+    "",
+    ...head,
+    ...table("browser"),
+    "",
+    `SDK browser entry alone (src/web/index.ts with every dependency, esbuild): ${fmtB(entry.brotli)} B brotli, ${fmtB(entry.gzip)} B gzip, ${fmtB(entry.min)} B minified.`,
+  ].join("\n");
+  return { figures, section };
+}
