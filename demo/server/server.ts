@@ -45,6 +45,7 @@ import {
   type ReloadingTls,
   requireAllowedPeer,
   ServingStatus,
+  type VerifiedTokenCacheOptions,
   withCors,
 } from "../../src/server/index.js";
 import { NotesService } from "../gen/demo/v1/notes_pb.js";
@@ -116,6 +117,16 @@ export interface BackendOptions {
   clockToleranceSeconds?: number;
   /** Reload certificates when their files change. @default true */
   reloadTls?: boolean;
+  /**
+   * The verified-token cache of the JWT verifier (`JwtVerifierOptions.cache`); `false`
+   * verifies every call. @default on (10,000 tokens, 5 min)
+   */
+  tokenCache?: VerifiedTokenCacheOptions | false;
+  /**
+   * UNSAFE: serve every call without authentication or authorization. Only for measuring
+   * what they cost (`npm run bench`); never in a deployment. @default false
+   */
+  unsafeWithoutAuth?: boolean;
   /**
    * DPoP (RFC 9449) on both listeners: `Authorization: DPoP <token>` with a proof per
    * call. Proofs on the dev listener name `https://localhost:<webPort>`; proofs on the
@@ -192,6 +203,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
     ...jwtVerifierOptions(o.claims ?? legacyClaims(o)),
     ...(o.jwksUri ? { jwksUri: o.jwksUri } : {}),
     jwksCa: readFileSync(o.pki.ca.cert),
+    ...(o.tokenCache === undefined ? {} : { cache: o.tokenCache }),
   });
   const peers = createPeerAllowList(o.allowedPeers ?? [GATEWAY_SPIFFE]);
   const health = createHealthService({
@@ -204,7 +216,9 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   const dpopFor = () => (o.dpop ? deferredDpopVerifier(nonces ? { nonces } : {}) : undefined);
   const webDpop = dpopFor();
   const mtlsDpop = dpopFor();
-  const interceptorsWith = (dpop: DeferredDpopVerifier | undefined) => [
+  const interceptorsWith = (dpop: DeferredDpopVerifier | undefined) =>
+    o.unsafeWithoutAuth ? [] : authInterceptors(dpop);
+  const authInterceptors = (dpop: DeferredDpopVerifier | undefined) => [
     createAuthnInterceptor({
       verifier,
       policy,

@@ -125,3 +125,9 @@ export {
 } from "./reloading-tls.js";
 export { createRequestContext, type RequestContextOptions } from "./request-context.js";
 export { UNKNOWN_METHOD_MESSAGE, unknownMethodFallback } from "./unknown-method.js";
+export {
+  createVerifiedTokenCache,
+  tokenDigest,
+  type VerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+} from "./verified-token-cache.js";

@@ -33,6 +33,10 @@ import {
 import { createCaFetch } from "./ca-fetch.js";
 import type { AuthenticatedPrincipal } from "./context.js";
 import type { DenialReason } from "./denial-log.js";
+import {
+  createVerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+} from "./verified-token-cache.js";
 
 /** Asymmetric JWS algorithms accepted by default. `none` and HMAC are never accepted. */
 export const DEFAULT_ALGORITHMS = [
@@ -120,6 +124,13 @@ export interface JwtVerifierOptions {
    * wait doubles from 1 s up to this. @default 30000
    */
   discoveryMaxBackoffMs?: number;
+  /**
+   * Cache verified tokens (keyed by their SHA-256, bounded, never past `exp` or a key's
+   * removal from the JWKS; see verified-token-cache.ts), so a token is verified once, not on
+   * every call. Authorization still runs on every call. `false` verifies every call.
+   * @default { maxEntries: 10000, maxAgeMs: 300000 }
+   */
+  cache?: VerifiedTokenCacheOptions | false;
 }
 
 /**
@@ -181,7 +192,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const required = Object.entries(options.requiredClaims ?? {});
   const keys = options.keys ?? remoteKeys(options);
 
-  return {
+  const verifier: JwtVerifier = {
     async verify(token) {
       if (token.length > maxLength) throw new TokenRejectedError("token-too-long");
       if (!COMPACT_JWS.test(token)) throw new TokenRejectedError("malformed-token");
@@ -222,6 +233,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       return { ...principal, claims: payload, expiresAt: payload.exp };
     },
   };
+  if (options.cache === false) return verifier;
+  const cache = createVerifiedTokenCache(keys, options.cache);
+  return { verify: (token) => cache.verify(token, verifier.verify) };
 }
 
 function remoteKeys(options: JwtVerifierOptions): JWTVerifyGetKey {

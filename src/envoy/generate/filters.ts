@@ -46,6 +46,9 @@ export interface FilterSpec {
   readonly config: (ctx: FilterContext) => JsonObject;
 }
 
+/** Verified tokens jwt_authn keeps per worker thread (`jwt_cache_config`). */
+export const JWT_CACHE_SIZE = 1000;
+
 /** Provider name in jwt_authn. */
 export const JWT_PROVIDER = "oidc";
 export const CORS_FILTER = "envoy.filters.http.cors";
@@ -226,6 +229,11 @@ function jwtAuthnConfig(ctx: FilterContext): JsonObject {
         header_in_metadata: JWT_HEADER_KEY,
         failed_status_in_metadata: JWT_FAILURE_KEY,
         normalize_payload_in_metadata: { space_delimited_claims: [jwt.scopeClaim] },
+        // Verify a token once per worker thread, not on every call: entries end at the
+        // token's exp (Envoy checks it on every hit), at most JWT_CACHE_SIZE per thread,
+        // tokens up to 4 KB. Envoy keeps an entry when the JWKS drops its key; the backend
+        // kit's own cache re-checks the key on every call and refuses such a token.
+        jwt_cache_config: { jwt_cache_size: JWT_CACHE_SIZE },
       },
     },
     rules: [
