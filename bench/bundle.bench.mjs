@@ -5,7 +5,7 @@
 //   (a) connect-web alone          (b) ours: createOidcTransport + OidcTokenSource
 //   (c) Google's grpc-web + hand-written auth interceptor + oidc-client-ts
 //   (d) protobuf-ts grpcweb transport + oidc-client-ts   (o) oidc-client-ts alone
-//   (e) ours in session mode (createSessionTransport), when src/web/index.ts exports it
+//   (e) ours in session mode (createSessionTransport + GatewaySession, grpc-web-oidc/session)
 // The protobuf-ts code is generated here (buf + @protobuf-ts/plugin); the grpc-web code needs
 // protoc-gen-js and protoc-gen-grpc-web binaries, so it is committed (bench/apps/gen/README.md).
 // Sizes are deterministic: each app is built twice per bundler and the two must agree.
@@ -34,7 +34,7 @@ const APPS = {
   c: { file: "grpc-web.ts", label: "(c) grpc-web + auth interceptor + oidc-client-ts" },
   d: { file: "protobuf-ts.ts", label: "(d) protobuf-ts grpcweb-transport + oidc-client-ts" },
   o: { file: "oidc-client-ts.ts", label: "(o) oidc-client-ts alone (as (c) and (d) use it)" },
-  e: { file: "session.ts", label: "(e) ours in session mode (createSessionTransport)" },
+  e: { file: "session.ts", label: "(e) ours in session mode (createSessionTransport, /session)" },
 };
 
 /** Node-only modules must never reach a browser bundle. */
@@ -196,58 +196,31 @@ async function withVite(entry, browser = false) {
   return sizes(outputs.filter((o) => o.type === "chunk").map((o) => Buffer.from(o.code, "utf8")));
 }
 
-/** Whether the session transport has landed in the SDK's browser entry. */
-function sessionModeAvailable() {
-  return /\bcreateSessionTransport\b/.test(readFileSync(join(root, "src/web/index.ts"), "utf8"));
-}
-
-const SESSION_APP = `// Bundle bench (e), written by bundle.bench.mjs when createSessionTransport exists.
-import { createClient } from "@connectrpc/connect";
-import { NotesService } from "../../demo/gen/demo/v1/notes_pb.js";
-import { createSessionTransport } from "../../src/web/index.js";
-import { API, render } from "./shared.js";
-
-const client = createClient(NotesService, createSessionTransport({ baseUrl: API }));
-const list = await client.listNotes({ limit: 10 });
-render(list.notes.map((n) => n.text));
-for await (const event of client.watchNotes({ count: 3 })) render([event.note?.text ?? ""]);
-`;
-
 const ratio = (x, y) => Math.round((x / y) * 1000) / 1000;
 
 const fmtB = (n) => n.toLocaleString("en-US");
 
 export async function run() {
   generateAppCode();
-  const keys = ["a", "b", "c", "d", "o"];
-  let sessionFile;
-  if (sessionModeAvailable()) {
-    sessionFile = join(apps, APPS.e.file);
-    writeFileSync(sessionFile, SESSION_APP);
-    keys.push("e");
-  }
+  const keys = ["a", "b", "c", "d", "o", "e"];
   // got[variant][bundler][app]
   const got = { full: { esbuild: {}, vite: {} }, browser: { esbuild: {}, vite: {} } };
   let nodeOnly = [];
-  try {
-    for (const variant of ["full", "browser"]) {
-      for (const k of keys) {
-        const entry = join(apps, APPS[k].file);
-        const browser = variant === "browser";
-        const e1 = await withEsbuild(entry, browser);
-        const e2 = await withEsbuild(entry, browser);
-        const v1 = await withVite(entry, browser);
-        const v2 = await withVite(entry, browser);
-        if (e1.brotli !== e2.brotli || v1.brotli !== v2.brotli) {
-          throw new Error(`non-deterministic build of ${APPS[k].file}`);
-        }
-        got[variant].esbuild[k] = e1;
-        got[variant].vite[k] = v1;
-        if (k === "b" || k === "e") nodeOnly.push(...e1.inputs.filter((i) => NODE_ONLY.test(i)));
+  for (const variant of ["full", "browser"]) {
+    for (const k of keys) {
+      const entry = join(apps, APPS[k].file);
+      const browser = variant === "browser";
+      const e1 = await withEsbuild(entry, browser);
+      const e2 = await withEsbuild(entry, browser);
+      const v1 = await withVite(entry, browser);
+      const v2 = await withVite(entry, browser);
+      if (e1.brotli !== e2.brotli || v1.brotli !== v2.brotli) {
+        throw new Error(`non-deterministic build of ${APPS[k].file}`);
       }
+      got[variant].esbuild[k] = e1;
+      got[variant].vite[k] = v1;
+      if (k === "b" || k === "e") nodeOnly.push(...e1.inputs.filter((i) => NODE_ONLY.test(i)));
     }
-  } finally {
-    if (sessionFile) rmSync(sessionFile, { force: true });
   }
   // The SDK's browser entry itself, with every dependency inside.
   const entry = await withEsbuild(join(root, "src/web/index.ts"));

@@ -98,6 +98,7 @@ export async function run(rounds = 15) {
       ratio: Number((ours / theirs).toFixed(2)),
       goal: "<= 1.0 (no slower than Envoy's own check)",
       met: ours <= theirs,
+      how: `each command a fresh process (node bin/grpc-web-oidc.js, as npx runs it, without npm's own start-up), ${rounds} rounds in turn after a warm-up run; medians`,
     };
   };
   const figures = [

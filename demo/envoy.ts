@@ -89,6 +89,11 @@ export interface StartEnvoyOptions {
   workDir?: string;
   /** Receives Envoy's stdout/stderr lines (access log and warnings). @default dropped */
   log?: (line: string) => void;
+  /**
+   * Edits the generated config before Envoy loads it (benchmarks compare the chain with the
+   * same config without some filters). @default none
+   */
+  configTransform?: (envoyYaml: string) => string;
 }
 
 /** Session mode of the local stack. */
@@ -402,7 +407,7 @@ async function writeLocalConfig(o: StartEnvoyOptions, workDir: string) {
   for (const [name, text] of Object.entries(bundle.sds))
     writeFileSync(join(model.sds.dir, name), text);
   const configPath = join(workDir, "envoy.yaml");
-  writeFileSync(configPath, bundle.envoyYaml);
+  writeFileSync(configPath, o.configTransform?.(bundle.envoyYaml) ?? bundle.envoyYaml);
   return { port, adminPort, probePort, model, tls, configPath };
 }
 

@@ -288,10 +288,18 @@ export class OidcTokenSource implements TokenSource {
 
   async getToken(options: GetTokenOptions = {}): Promise<string> {
     if (this.#ended) throw new SessionEndedError(this.#ended);
-    const cached = await this.#load();
+    const now = Date.now();
+    // The token this tab read last, while it is not due: re-reading the shared store costs an
+    // IndexedDB transaction per call. A token another tab has replaced since is still valid
+    // until its own expiry; the refresh path re-reads the store under the lock, a refresh
+    // drops this copy, and other tabs' refreshes and sign-outs arrive on the tab channel.
+    const held = this.#cache;
+    const cached =
+      held && !options.forceRefresh && !refreshDue(held.timing, this.#leewayMs, now)
+        ? held
+        : await this.#load();
     if (!cached) throw new SessionEndedError("signed-out");
     const { user, timing } = cached;
-    const now = Date.now();
     if (!options.forceRefresh && !refreshDue(timing, this.#leewayMs, now)) {
       return user.access_token;
     }
@@ -434,6 +442,7 @@ export class OidcTokenSource implements TokenSource {
 
   #signedIn(user: User): SessionInfo {
     this.#ended = undefined;
+    this.#cache = undefined;
     this.#transientFailures = 0;
     this.#earlyRetryAt = 0;
     this.#ownToken = user.access_token;
@@ -496,6 +505,7 @@ export class OidcTokenSource implements TokenSource {
       throw await this.#refreshFailed(err);
     }
     if (!fresh) throw await this.#refreshFailed(undefined);
+    this.#cache = undefined; // the next call reads what was just stored
     this.#transientFailures = 0;
     this.#earlyRetryAt = 0;
     this.#ownToken = fresh.access_token;

@@ -22,23 +22,20 @@ export async function peekFirst(
   if (!res.stream) return res;
   const it = res.message[Symbol.asyncIterator]();
   const head = await it.next();
-  async function* rest() {
-    if (head.done) return;
-    let done = false;
-    try {
-      yield head.value;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) {
-          done = true;
-          return;
-        }
-        yield r.value;
-      }
-    } finally {
-      // The consumer stopped early: cancel the underlying response stream.
-      if (!done) await it.return?.();
-    }
-  }
-  return { ...res, message: rest() };
+  // The first message again, then the response's own iterator: no extra async generator
+  // (and its promise hops) per message. A consumer that stops early calls return(), which
+  // cancels the response stream.
+  let first = true;
+  const message: AsyncIterable<unknown> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        if (!first) return it.next();
+        first = false;
+        return Promise.resolve(head);
+      },
+      return: (value?: unknown) =>
+        it.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
+    }),
+  };
+  return { ...res, message } as StreamResponse;
 }

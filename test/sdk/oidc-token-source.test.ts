@@ -1,7 +1,7 @@
 // OidcTokenSource on oidc-client-ts against a real loopback OIDC stub (rotation + reuse
 // detection), and through createOidcTransport against a real loopback gRPC-Web server.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   type AuthEvent,
   isSessionEnded,
@@ -58,12 +58,43 @@ describe("refresh", () => {
     const { storage, user } = p.storageWithSession();
     const { t } = tab(p, storage);
     expect(await t.getToken()).toBe(user.access_token);
+    expect(await t.getToken()).toBe(user.access_token);
     expect(p.tokenRequests).toBe(0);
-    user.expires_at = Math.floor(Date.now() / 1000) + 10; // inside the default 30 s leeway
-    storage.setItem(p.userKey, user.toStorageString());
-    const fresh = await t.getToken();
-    expect(fresh).not.toBe(user.access_token);
-    expect(p.refreshGrants).toBe(1);
+    // Time passes until the token expires in 10 s: inside the default 30 s leeway.
+    const clock = vi.spyOn(Date, "now").mockReturnValue((user.expires_at! - 10) * 1000);
+    try {
+      const fresh = await t.getToken();
+      expect(fresh).not.toBe(user.access_token);
+      expect(p.refreshGrants).toBe(1);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it("reads the shared store once for 1,000 calls on a fresh token, and again after a refresh", async () => {
+    const p = await idp();
+    const { storage, user } = p.storageWithSession();
+    let reads = 0;
+    const counting = new Proxy(storage, {
+      get(target, prop) {
+        if (prop === "getItem") {
+          return (key: string) => {
+            if (key === p.userKey) reads++;
+            return target.getItem(key);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const { t } = tab(p, counting);
+    for (let i = 0; i < 1000; i++) expect(await t.getToken()).toBe(user.access_token);
+    expect(reads).toBe(1);
+    // After a forced refresh (the server refused the token), never the old token again.
+    const forced = await t.getToken({ forceRefresh: true });
+    expect(forced).not.toBe(user.access_token);
+    expect(await t.getToken()).toBe(forced);
+    expect(await t.getToken()).toBe(forced);
   });
 
   it("a token whose lifetime is shorter than the leeway is not refreshed on every call", async () => {

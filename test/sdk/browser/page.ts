@@ -37,6 +37,12 @@ export interface GwoTestApi {
   skipClock(ms: number): void;
   /** Types of the auth events this tab has seen, in order. */
   events(): string[];
+  /**
+   * What oidc-client-ts alone does on expiry in this tab: `UserManager.signinSilent()` with
+   * no single-flight and no cross-tab lock (the comparison of `npm run bench`).
+   * Resolves "ok" or `<error name>:<reason>`.
+   */
+  rawRenew(): Promise<string>;
 }
 
 declare global {
@@ -118,4 +124,15 @@ window.gwoTest = {
     sessionStorage.setItem(skippedKey, String(skipped));
   },
   events: () => [...events],
+  async rawRenew() {
+    const um = (await started).userManager as unknown as {
+      signinSilentDirect(): Promise<unknown>;
+    };
+    try {
+      await um.signinSilentDirect();
+      return "ok";
+    } catch (err) {
+      return describeError(err);
+    }
+  },
 };

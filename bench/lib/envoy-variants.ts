@@ -1,0 +1,47 @@
+/** The generated Envoy config, and the same config with parts taken out, for comparisons. */
+import { parseDocument } from "yaml";
+
+const JWT_AUTHN = "envoy.filters.http.jwt_authn";
+const RBAC = "envoy.filters.http.rbac";
+
+/** Walks every object of a parsed config. */
+function walk(node: unknown, visit: (o: Record<string, unknown>) => void): void {
+  if (Array.isArray(node)) for (const x of node) walk(x, visit);
+  else if (node && typeof node === "object") {
+    visit(node as Record<string, unknown>);
+    for (const v of Object.values(node)) walk(v, visit);
+  }
+}
+
+function edit(yamlText: string, change: (config: unknown) => void): string {
+  const config = parseDocument(yamlText).toJS();
+  change(config);
+  return JSON.stringify(config, null, 1); // JSON is YAML; Envoy reads either
+}
+
+/** The same config without jwt_authn and RBAC (and their per-route settings). */
+export function withoutAuthFilters(yamlText: string): string {
+  return edit(yamlText, (config) =>
+    walk(config, (o) => {
+      if (Array.isArray(o.http_filters)) {
+        o.http_filters = o.http_filters.filter(
+          (f: { name?: string }) => f.name !== JWT_AUTHN && f.name !== RBAC,
+        );
+      }
+      const perFilter = o.typed_per_filter_config as Record<string, unknown> | undefined;
+      if (perFilter) {
+        delete perFilter[JWT_AUTHN];
+        delete perFilter[RBAC];
+      }
+    }),
+  );
+}
+
+/** The same config with jwt_authn verifying every request (no jwt_cache_config): before. */
+export function withoutJwtCache(yamlText: string): string {
+  return edit(yamlText, (config) =>
+    walk(config, (o) => {
+      if ("jwt_cache_config" in o) delete o.jwt_cache_config;
+    }),
+  );
+}
