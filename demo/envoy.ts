@@ -29,7 +29,13 @@ import { join, resolve } from "node:path";
 import { type ClaimSettings, resolveClaimSettings } from "../src/access/index.js";
 import { envoyVersion, findEnvoy } from "../src/envoy/find-binary.js";
 import { generateGateway } from "../src/envoy/generate/emit.js";
-import type { GatewayModel, RateLimitModel } from "../src/envoy/generate/model.js";
+import {
+  DEFAULT_LIMITS,
+  type GatewayModel,
+  type HealthModel,
+  type LimitsModel,
+  type RateLimitModel,
+} from "../src/envoy/generate/model.js";
 import { NotesService } from "./gen/demo/v1/notes_pb.js";
 import { DEMO_API_AUDIENCE, DEMO_GATEWAY_CLIENT_ID, demoClaimSettings } from "./oidc-client.js";
 import { BACKEND_DNS, BACKEND_SPIFFE, type CertPair, type DevPki } from "./pki.js";
@@ -55,6 +61,13 @@ export interface StartEnvoyOptions {
    * @example { maxTokens: 100, tokensPerFill: 100, fillIntervalSeconds: 1 }
    */
   rateLimit?: RateLimitModel;
+  /**
+   * Limits that differ from the demo's (production defaults with a 1,000-connection cap), as
+   * `limits` in gateway.yaml. @example { tlsHandshakeTimeoutSeconds: 2, streamBudget: 50 }
+   */
+  limits?: Partial<LimitsModel>;
+  /** As `health` in gateway.yaml. @default { watch: false } */
+  health?: HealthModel;
   /** The IdP's issuer, e.g. `https://localhost:9443`. */
   idpIssuer: string;
   /** The IdP's JWKS URI (https, served with the `localhost` certificate). */
@@ -168,6 +181,8 @@ export function localGatewayModel(o: {
   adminPort: number;
   probePort?: number;
   rateLimit?: RateLimitModel;
+  limits?: Partial<LimitsModel>;
+  health?: HealthModel;
   idpIssuer: string;
   jwksUri: string;
   backendPort: number;
@@ -188,7 +203,10 @@ export function localGatewayModel(o: {
       tls: { certificate: join(tls, "server", "tls.crt"), key: join(tls, "server", "tls.key") },
     },
     admin: { address: "127.0.0.1", port: o.adminPort },
-    probe: o.probePort === undefined ? undefined : { address: "127.0.0.1", port: o.probePort },
+    probe:
+      o.probePort === undefined
+        ? undefined
+        : { address: "127.0.0.1", port: o.probePort, maxConnections: 64 },
     cors: {
       allowedOrigins: [...o.allowedOrigins],
       maxAgeSeconds: 600,
@@ -218,18 +236,9 @@ export function localGatewayModel(o: {
       connectTimeoutSeconds: 2,
     },
     sds: { dir: join(o.workDir, "sds") },
-    limits: {
-      maxRequestHeadersKb: 60,
-      perConnectionBufferBytes: 32768,
-      requestHeadersTimeoutSeconds: 10,
-      streamIdleTimeoutSeconds: 300,
-      connectionIdleTimeoutSeconds: 3600,
-      maxGrpcTimeoutSeconds: 3600,
-      maxConcurrentStreams: 100,
-      maxHeapBytes: 1073741824,
-      maxDownstreamConnections: 1000,
-      circuitBreaker: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 },
-    },
+    // Production defaults; a laptop-sized connection cap.
+    limits: { ...DEFAULT_LIMITS, maxDownstreamConnections: 1000, ...o.limits },
+    health: o.health ?? { watch: false },
     rateLimit: o.rateLimit,
     dpop: o.dpop
       ? {

@@ -34,6 +34,7 @@ import {
   createPeerAllowList,
   createReloadingTls,
   createRequestContext,
+  createStreamLimitInterceptor,
   type DenialRecord,
   enforcePeerAllowList,
   type HealthService,
@@ -127,6 +128,12 @@ export interface BackendOptions {
    * what they cost (`npm run bench`); never in a deployment. @default false
    */
   unsafeWithoutAuth?: boolean;
+  /**
+   * Streaming calls one caller (token subject) may hold open at once; more are
+   * RESOURCE_EXHAUSTED. The soak raises it: its hundreds of clients share three logins.
+   * @default 16
+   */
+  maxStreamsPerCaller?: number;
   /**
    * DPoP (RFC 9449) on both listeners: `Authorization: DPoP <token>` with a proof per
    * call. Proofs on the dev listener name `https://localhost:<webPort>`; proofs on the
@@ -228,6 +235,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
         : {}),
     }),
     createAccessInterceptor({ policy, onDenied }),
+    createStreamLimitInterceptor({ maxPerCaller: o.maxStreamsPerCaller ?? 16, onDenied }),
   ];
   const routes = (router: ConnectRouter) => {
     router.service(NotesService, notes);

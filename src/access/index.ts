@@ -25,3 +25,4 @@ export {
   type Principal,
   ruleFromOption,
 } from "./rule.js";
+export { type TrafficClass, trafficClassOf } from "./traffic-class.js";

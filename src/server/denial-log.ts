@@ -50,6 +50,8 @@ export type DenialReason =
   | "no-policy"
   | "missing-scope"
   | "missing-role"
+  // limits
+  | "too-many-streams"
   // transport
   | "peer-not-allowed"
   | "no-peer-certificate"
@@ -61,8 +63,11 @@ export interface DenialRecord {
   readonly time: string;
   /** Always `denied`, so the records can be filtered from other log lines. */
   readonly event: "denied";
-  /** Which layer refused: `authn` (token), `authz` (policy) or `tls` (peer certificate). */
-  readonly layer: "authn" | "authz" | "tls";
+  /**
+   * Which layer refused: `authn` (token), `authz` (policy), `limit` (a per-caller budget) or
+   * `tls` (peer certificate).
+   */
+  readonly layer: "authn" | "authz" | "limit" | "tls";
   /** Request path, e.g. `/demo.v1.NotesService/GetNote`; empty for connection refusals. */
   readonly method: string;
   /** The mTLS peer identity when there is one, else the remote address, else empty. */
@@ -70,7 +75,7 @@ export interface DenialRecord {
   readonly reason: DenialReason;
   /** gRPC status sent, e.g. `unauthenticated`; `connection-closed` for TLS refusals. */
   readonly code: string;
-  /** The verified subject, for authorization refusals only (it is known then). */
+  /** The verified subject, for authorization and limit refusals only (it is known then). */
   readonly subject?: string;
   /**
    * For refused handshakes: why, in the TLS stack's words (`CERT_HAS_EXPIRED`,

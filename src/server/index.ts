@@ -124,6 +124,11 @@ export {
   type TlsFiles,
 } from "./reloading-tls.js";
 export { createRequestContext, type RequestContextOptions } from "./request-context.js";
+export {
+  createStreamLimitInterceptor,
+  type StreamLimitOptions,
+  TOO_MANY_STREAMS_MESSAGE,
+} from "./stream-limit.js";
 export { UNKNOWN_METHOD_MESSAGE, unknownMethodFallback } from "./unknown-method.js";
 export {
   createVerifiedTokenCache,

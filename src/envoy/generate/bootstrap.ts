@@ -4,8 +4,15 @@
  * field names. Current, non-deprecated fields only.
  */
 import { posix } from "node:path";
-import { type AccessPolicy, HEALTH_PATHS, HEALTH_SERVICE } from "../../access/index.js";
+import { type AccessPolicy, HEALTH_SERVICE, type TrafficClass } from "../../access/index.js";
 import { corsHeaders } from "../../common/cors-headers.js";
+import {
+  filterChainBounds,
+  overloadManager,
+  probeListenerBounds,
+  publicListenerFilters,
+} from "./bounds.js";
+import { CLASS_CLUSTERS, classRoutes, classThresholds, routeAction } from "./budgets.js";
 import { EXT_AUTHZ_FILTER, extAuthzDisabled, extAuthzVirtualHostConfig } from "./dpop.js";
 import { CORS_FILTER, GRPC_STATUS_METADATA, httpFilters } from "./filters.js";
 import { type JsonObject, seconds, typed } from "./json.js";
@@ -22,8 +29,8 @@ import {
   tokenEndpointHost,
 } from "./session.js";
 
-/** Cluster names in the generated config. */
-export const BACKEND_CLUSTER = "backend";
+/** Cluster names in the generated config (the backend has one per traffic class, budgets.ts). */
+export const BACKEND_CLUSTER = CLASS_CLUSTERS.unary;
 export const JWKS_CLUSTER = "jwks";
 
 /** SDS secrets: resource name → file name inside `sds.dir`. */
@@ -50,11 +57,15 @@ export function buildBootstrap(model: GatewayModel, policy: AccessPolicy): JsonO
     node: { id: model.name, cluster: model.name },
     admin: {
       address: { socket_address: { address: model.admin.address, port_value: model.admin.port } },
+      // Loopback only; outside the cap so an operator can still look while a flood fills it.
+      ignore_global_conn_limit: true,
     },
     static_resources: {
       listeners,
       clusters: [
-        backendCluster(model),
+        backendCluster(model, "unary"),
+        backendCluster(model, "streaming"),
+        backendCluster(model, "public"),
         jwksCluster(model),
         ...(model.session ? [tokenCluster(model)] : []),
       ],
@@ -124,22 +135,29 @@ function downstreamTls(model: GatewayModel, alpn: readonly string[]): JsonObject
   };
 }
 
-/** A TLS listener whose one filter chain is an HTTP connection manager with `hcm`'s fields. */
+/**
+ * A TLS listener whose one filter chain is an HTTP connection manager with `hcm`'s fields,
+ * after `networkFilters`; `extra` adds listener fields.
+ */
 function tlsListener(
   model: GatewayModel,
   name: string,
   bind: { address: string; port: number },
   alpn: readonly string[],
   hcm: JsonObject,
+  extra: { listener?: JsonObject; networkFilters?: JsonObject[] } = {},
 ): JsonObject {
   return {
     name,
     address: { socket_address: { address: bind.address, port_value: bind.port } },
     per_connection_buffer_limit_bytes: model.limits.perConnectionBufferBytes,
+    ...extra.listener,
     filter_chains: [
       {
+        ...filterChainBounds(model),
         transport_socket: downstreamTls(model, alpn),
         filters: [
+          ...(extra.networkFilters ?? []),
           {
             name: "envoy.filters.network.http_connection_manager",
             typed_config: typed(
@@ -155,7 +173,7 @@ function tlsListener(
 
 function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
   const { limits } = model;
-  return tlsListener(model, "https", model.listener, ["h2", "http/1.1"], {
+  const hcm: JsonObject = {
     stat_prefix: "ingress_https",
     codec_type: "AUTO",
     // Edge hardening (Envoy's edge best practices and the path-normalisation CVEs).
@@ -189,6 +207,10 @@ function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
       jwksCluster: JWKS_CLUSTER,
       backendCluster: BACKEND_CLUSTER,
     }),
+  };
+  const listenerFilters = publicListenerFilters(model);
+  return tlsListener(model, "https", model.listener, ["h2", "http/1.1"], hcm, {
+    ...(listenerFilters.length > 0 ? { listener: { listener_filters: listenerFilters } } : {}),
   });
 }
 
@@ -236,19 +258,6 @@ function accessLog(): JsonObject {
 }
 
 function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
-  const upstream = {
-    cluster: BACKEND_CLUSTER,
-    // The default 15 s route timeout would cut server streams; the client's
-    // grpc-timeout (capped) bounds each call instead.
-    timeout: "0s",
-    max_stream_duration: { grpc_timeout_header_max: seconds(model.limits.maxGrpcTimeoutSeconds) },
-  };
-  const healthPaths = policy.methods
-    .filter((m) => m.source === "health" && (HEALTH_PATHS as readonly string[]).includes(m.path))
-    .map((m) => m.path);
-  const services = [...new Set(policy.methods.map((m) => m.service))].filter(
-    (s) => s !== HEALTH_SERVICE,
-  );
   const cors = corsHeaders({
     connect: model.cors.allowConnectProtocol,
     dpop: model.dpop !== undefined,
@@ -256,30 +265,30 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
   // Session mode: cookies ride along on any request to this host, so an RPC route also requires
   // what only a gRPC-Web call (same-origin, or after a passed CORS preflight) can send.
   const rpcHeaders: JsonObject = model.session ? { headers: [...RPC_ROUTE_HEADERS] } : {};
+  // Public: no token, so no proof (DPoP); no cookie needed, and probes send no Origin (csrf).
+  const publicRouteExtra: JsonObject =
+    model.dpop || model.session
+      ? {
+          typed_per_filter_config: {
+            ...(model.dpop ? { [EXT_AUTHZ_FILTER]: extAuthzDisabled() } : {}),
+            ...(model.session ? csrfOffForRoute() : {}),
+          },
+        }
+      : {};
+  const services = [...new Set(policy.methods.map((m) => m.service))].filter(
+    (s) => s !== HEALTH_SERVICE,
+  );
   const routes: JsonObject[] = [
     ...(model.session ? sessionRoutes(model) : []),
-    ...healthPaths.map((path) => ({
-      match: { path },
-      route: upstream,
-      // Public: no token, so no proof (DPoP); no cookie needed, and probes send no Origin (csrf).
-      ...(model.dpop || model.session
-        ? {
-            typed_per_filter_config: {
-              ...(model.dpop ? { [EXT_AUTHZ_FILTER]: extAuthzDisabled() } : {}),
-              ...(model.session ? csrfOffForRoute() : {}),
-            },
-          }
-        : {}),
-    })),
+    ...classRoutes(model, policy, { publicRouteExtra, rpcMatch: rpcHeaders }),
     // Session mode: a CORS preflight matches no RPC route (it is an OPTIONS without the gRPC-Web
     // headers), and without a route the cors filter has no policy to answer it with.
     ...(model.session
       ? services.map((s) => ({
           match: { prefix: `/${s}/`, headers: [PREFLIGHT_HEADER] },
-          route: upstream,
+          route: routeAction(model, "unary"),
         }))
       : []),
-    ...services.map((s) => ({ match: { prefix: `/${s}/`, ...rpcHeaders }, route: upstream })),
   ];
   return {
     name: "grpc_web",
@@ -312,15 +321,20 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
 
 /** TLS listener for Kubernetes probes: `/ready` (503 unless the backend passes gRPC health checks), `/livez`. */
 function probeListener(model: GatewayModel, probe: ProbeModel): JsonObject {
-  return tlsListener(model, "probe", probe, ["http/1.1"], {
+  const bounds = probeListenerBounds(probe);
+  const hcm: JsonObject = {
     stat_prefix: "probe",
-    codec_type: "AUTO",
+    // kubelet speaks HTTP/1.1; no HTTP/2 means no streams to multiply per connection.
+    codec_type: "HTTP1",
     use_remote_address: true,
     normalize_path: true,
     merge_slashes: true,
     path_with_escaped_slashes_action: "REJECT_REQUEST",
     request_headers_timeout: "5s",
-    common_http_protocol_options: { headers_with_underscores_action: "REJECT_REQUEST" },
+    common_http_protocol_options: {
+      idle_timeout: bounds.idleTimeout,
+      headers_with_underscores_action: "REJECT_REQUEST",
+    },
     route_config: {
       name: "probe",
       virtual_hosts: [
@@ -351,7 +365,8 @@ function probeListener(model: GatewayModel, probe: ProbeModel): JsonObject {
         typed_config: typed("envoy.extensions.filters.http.router.v3.Router"),
       },
     ],
-  });
+  };
+  return tlsListener(model, "probe", probe, ["http/1.1"], hcm, bounds);
 }
 
 function endpoint(name: string, address: string, port: number): JsonObject {
@@ -371,16 +386,18 @@ function isIpAddress(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
 }
 
-function backendCluster(model: GatewayModel): JsonObject {
+/** The backend as seen by one traffic class: same host and TLS, own pool and circuit breaker. */
+function backendCluster(model: GatewayModel, cls: TrafficClass): JsonObject {
   const up = model.upstream;
   const sanType = up.san.includes("://") ? "URI" : "DNS";
+  const name = CLASS_CLUSTERS[cls];
   return {
-    name: BACKEND_CLUSTER,
+    name,
     type: isIpAddress(up.address) ? "STATIC" : "STRICT_DNS",
     ...(isIpAddress(up.address) ? {} : { dns_lookup_family: "V4_PREFERRED" }),
     connect_timeout: seconds(up.connectTimeoutSeconds),
     per_connection_buffer_limit_bytes: model.limits.perConnectionBufferBytes,
-    load_assignment: endpoint(BACKEND_CLUSTER, up.address, up.port),
+    load_assignment: endpoint(name, up.address, up.port),
     typed_extension_protocol_options: {
       "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": typed(
         "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
@@ -410,27 +427,22 @@ function backendCluster(model: GatewayModel): JsonObject {
         },
       }),
     },
-    health_checks: [
-      {
-        timeout: "2s",
-        interval: "5s",
-        no_traffic_interval: "5s",
-        unhealthy_threshold: 2,
-        healthy_threshold: 1,
-        grpc_health_check: { authority: up.sni },
-      },
-    ],
-    circuit_breakers: {
-      thresholds: [
-        {
-          priority: "DEFAULT",
-          max_connections: model.limits.circuitBreaker.maxConnections,
-          max_pending_requests: model.limits.circuitBreaker.maxPendingRequests,
-          max_requests: model.limits.circuitBreaker.maxRequests,
-          max_retries: 3,
-        },
-      ],
-    },
+    // One class checks the backend's health for all (same host): /ready reads it.
+    ...(cls === "unary"
+      ? {
+          health_checks: [
+            {
+              timeout: "2s",
+              interval: "5s",
+              no_traffic_interval: "5s",
+              unhealthy_threshold: 2,
+              healthy_threshold: 1,
+              grpc_health_check: { authority: up.sni },
+            },
+          ],
+        }
+      : {}),
+    circuit_breakers: { thresholds: [classThresholds(model, cls)] },
     upstream_connection_options: { tcp_keepalive: {} },
   };
 }
@@ -475,37 +487,5 @@ function idpCluster(model: GatewayModel, name: string, host: string, port: numbe
         },
       }),
     },
-  };
-}
-
-function overloadManager(model: GatewayModel): JsonObject {
-  const heap = "envoy.resource_monitors.fixed_heap";
-  return {
-    refresh_interval: "0.25s",
-    resource_monitors: [
-      {
-        name: heap,
-        typed_config: typed("envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig", {
-          max_heap_size_bytes: model.limits.maxHeapBytes,
-        }),
-      },
-      {
-        name: "envoy.resource_monitors.global_downstream_max_connections",
-        typed_config: typed(
-          "envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig",
-          { max_active_downstream_connections: model.limits.maxDownstreamConnections },
-        ),
-      },
-    ],
-    actions: [
-      {
-        name: "envoy.overload_actions.shrink_heap",
-        triggers: [{ name: heap, threshold: { value: 0.95 } }],
-      },
-      {
-        name: "envoy.overload_actions.stop_accepting_requests",
-        triggers: [{ name: heap, threshold: { value: 0.98 } }],
-      },
-    ],
   };
 }

@@ -49,6 +49,9 @@ export interface FilterSpec {
 /** Verified tokens jwt_authn keeps per worker thread (`jwt_cache_config`). */
 export const JWT_CACHE_SIZE = 1000;
 
+/** Name of the per-connection rate limit (a second local_ratelimit, found by its type). */
+export const CONNECTION_RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit.per_connection";
+
 /** Provider name in jwt_authn. */
 export const JWT_PROVIDER = "oidc";
 export const CORS_FILTER = "envoy.filters.http.cors";
@@ -98,6 +101,15 @@ export const HTTP_FILTERS: readonly FilterSpec[] = [
       "of earlier filters never pass its encoder.)",
     enabled: always,
     config: () => typed("envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"),
+  },
+  {
+    name: CONNECTION_RATE_LIMIT_FILTER,
+    why:
+      "before auth: a token bucket per downstream connection (limits.requestsPerConnection), so one connection's " +
+      "request flood is refused before it costs a JWT verification or reaches the backend; after grpc_web and cors, " +
+      "so the refusal leaves as a readable gRPC-Web status (local_reply_config: 429 → RESOURCE_EXHAUSTED). Other connections keep their own buckets",
+    enabled: (ctx) => ctx.model.limits.requestsPerConnection > 0,
+    config: connectionRateLimitConfig,
   },
   {
     name: CSRF_FILTER,
@@ -258,5 +270,25 @@ function localRateLimitConfig(ctx: FilterContext): JsonObject {
     },
     filter_enabled: { runtime_key: "gateway_rate_limit_enabled", ...full },
     filter_enforced: { runtime_key: "gateway_rate_limit_enforced", ...full },
+  });
+}
+
+function connectionRateLimitConfig(ctx: FilterContext): JsonObject {
+  const rate = ctx.model.limits.requestsPerConnection;
+  const full = { default_value: { numerator: 100, denominator: "HUNDRED" } };
+  return typed("envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", {
+    stat_prefix: "connection_rate_limit",
+    // A burst of two seconds' worth (a page load), refilled ten times a second.
+    token_bucket: {
+      max_tokens: 2 * rate,
+      tokens_per_fill: Math.max(1, Math.ceil(rate / 10)),
+      fill_interval: "0.1s",
+    },
+    filter_enabled: { runtime_key: "connection_rate_limit_enabled", ...full },
+    filter_enforced: { runtime_key: "connection_rate_limit_enforced", ...full },
+    local_rate_limit_per_downstream_connection: true,
+    // RESOURCE_EXHAUSTED, not UNAVAILABLE: a client must not retry at once (gRPC-Web callers
+    // get the same through local_reply_config's 429 mapper).
+    rate_limited_as_resource_exhausted: true,
   });
 }

@@ -19,13 +19,15 @@ import { isLoopbackHost } from "../../common/loopback.js";
 import { originProblem } from "../../common/origin.js";
 import { GatewayConfigError } from "../errors.js";
 import { positionOf } from "../yaml/positions.js";
-import type {
-  CertificateFiles,
-  DpopModel,
-  GatewayModel,
-  LimitsModel,
-  RateLimitModel,
-  SessionModel,
+import {
+  type CertificateFiles,
+  DEFAULT_LIMITS,
+  type DpopModel,
+  type GatewayModel,
+  type HealthModel,
+  type LimitsModel,
+  type RateLimitModel,
+  type SessionModel,
 } from "./model.js";
 
 type Path = readonly (string | number)[];
@@ -86,6 +88,7 @@ class Reader {
         "upstream",
         "sds",
         "limits",
+        "health",
         "rateLimit",
         "dpop",
         "session",
@@ -114,10 +117,11 @@ class Reader {
     const admin = { address: adminAddress, port: this.port(["admin", "port"], 9901) };
     let probe: GatewayModel["probe"];
     if (this.has(["probe"])) {
-      this.object(["probe"], ["address", "port"]);
+      this.object(["probe"], ["address", "port", "maxConnections"]);
       probe = {
         address: this.ip(["probe", "address"], "0.0.0.0"),
         port: this.port(["probe", "port"], 19001),
+        maxConnections: this.int(["probe", "maxConnections"], 64, 1, 65535),
       };
     }
     this.object(["cors"], ["allowedOrigins", "maxAge", "allowConnectProtocol"], true);
@@ -211,6 +215,7 @@ class Reader {
       upstream,
       sds,
       limits: this.limits(),
+      health: this.health(),
       rateLimit: this.rateLimit(),
       dpop: this.dpop(),
       session: this.session(cors.allowedOrigins),
@@ -307,6 +312,7 @@ class Reader {
 
   limits(): LimitsModel {
     const p = "limits";
+    const d = DEFAULT_LIMITS;
     this.object(
       [p],
       [
@@ -315,45 +321,111 @@ class Reader {
         "requestHeadersTimeout",
         "streamIdleTimeout",
         "connectionIdleTimeout",
+        "tlsHandshakeTimeout",
         "maxGrpcTimeout",
+        "maxStreamDuration",
         "maxConcurrentStreams",
         "maxHeapBytes",
         "maxDownstreamConnections",
         "circuitBreaker",
+        "streamBudget",
+        "publicBudget",
+        "connectionsPerSecond",
+        "requestsPerConnection",
       ],
     );
     this.object([p, "circuitBreaker"], ["maxConnections", "maxPendingRequests", "maxRequests"]);
+    const cb = [p, "circuitBreaker"] as const;
     return {
-      maxRequestHeadersKb: this.int([p, "maxRequestHeadersKb"], 60, 1, 8192),
+      maxRequestHeadersKb: this.int([p, "maxRequestHeadersKb"], d.maxRequestHeadersKb, 1, 8192),
       perConnectionBufferBytes: this.int(
         [p, "perConnectionBufferBytes"],
-        32768,
+        d.perConnectionBufferBytes,
         1024,
         16 * 1024 * 1024,
       ),
-      requestHeadersTimeoutSeconds: this.duration([p, "requestHeadersTimeout"], 10, 1, 600),
-      streamIdleTimeoutSeconds: this.duration([p, "streamIdleTimeout"], 300, 1, 86400),
-      connectionIdleTimeoutSeconds: this.duration([p, "connectionIdleTimeout"], 3600, 1, 86400),
-      maxGrpcTimeoutSeconds: this.duration([p, "maxGrpcTimeout"], 3600, 1, 86400),
-      maxConcurrentStreams: this.int([p, "maxConcurrentStreams"], 100, 1, 2147483647),
+      requestHeadersTimeoutSeconds: this.duration(
+        [p, "requestHeadersTimeout"],
+        d.requestHeadersTimeoutSeconds,
+        1,
+        600,
+      ),
+      streamIdleTimeoutSeconds: this.duration(
+        [p, "streamIdleTimeout"],
+        d.streamIdleTimeoutSeconds,
+        1,
+        86400,
+      ),
+      connectionIdleTimeoutSeconds: this.duration(
+        [p, "connectionIdleTimeout"],
+        d.connectionIdleTimeoutSeconds,
+        1,
+        86400,
+      ),
+      // Above a minute a silent connection is no longer "slow"; below a second real clients fail.
+      tlsHandshakeTimeoutSeconds: this.duration(
+        [p, "tlsHandshakeTimeout"],
+        d.tlsHandshakeTimeoutSeconds,
+        1,
+        60,
+      ),
+      maxGrpcTimeoutSeconds: this.duration(
+        [p, "maxGrpcTimeout"],
+        d.maxGrpcTimeoutSeconds,
+        1,
+        86400,
+      ),
+      maxStreamDurationSeconds: this.duration(
+        [p, "maxStreamDuration"],
+        d.maxStreamDurationSeconds,
+        1,
+        86400,
+      ),
+      maxConcurrentStreams: this.int([p, "maxConcurrentStreams"], d.maxConcurrentStreams, 1, 1000),
       maxHeapBytes: this.int(
         [p, "maxHeapBytes"],
-        1073741824,
+        d.maxHeapBytes,
         16 * 1024 * 1024,
         Number.MAX_SAFE_INTEGER,
       ),
-      maxDownstreamConnections: this.int([p, "maxDownstreamConnections"], 10000, 1, 10_000_000),
+      maxDownstreamConnections: this.int(
+        [p, "maxDownstreamConnections"],
+        d.maxDownstreamConnections,
+        1,
+        10_000_000,
+      ),
       circuitBreaker: {
-        maxConnections: this.int([p, "circuitBreaker", "maxConnections"], 1024, 1, 1_000_000),
-        maxPendingRequests: this.int(
-          [p, "circuitBreaker", "maxPendingRequests"],
-          1024,
+        maxConnections: this.int(
+          [...cb, "maxConnections"],
+          d.circuitBreaker.maxConnections,
           1,
           1_000_000,
         ),
-        maxRequests: this.int([p, "circuitBreaker", "maxRequests"], 1024, 1, 1_000_000),
+        maxPendingRequests: this.int(
+          [...cb, "maxPendingRequests"],
+          d.circuitBreaker.maxPendingRequests,
+          1,
+          1_000_000,
+        ),
+        maxRequests: this.int([...cb, "maxRequests"], d.circuitBreaker.maxRequests, 1, 1_000_000),
       },
+      streamBudget: this.int([p, "streamBudget"], d.streamBudget, 1, 1_000_000),
+      publicBudget: this.int([p, "publicBudget"], d.publicBudget, 1, 1_000_000),
+      requestsPerConnection: this.int(
+        [p, "requestsPerConnection"],
+        d.requestsPerConnection,
+        0,
+        1_000_000,
+      ),
+      connectionsPerSecond: this.has([p, "connectionsPerSecond"])
+        ? this.int([p, "connectionsPerSecond"], undefined, 1, 1_000_000)
+        : undefined,
     };
+  }
+
+  health(): HealthModel {
+    this.object(["health"], ["watch"]);
+    return { watch: this.bool(["health", "watch"], false) };
   }
 
   rateLimit(): RateLimitModel | undefined {

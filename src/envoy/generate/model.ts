@@ -37,12 +37,18 @@ export interface AdminModel {
   readonly port: number;
 }
 
-/** A TLS listener for Kubernetes probes (`/ready` backed by the upstream's gRPC health). */
+/**
+ * A TLS listener for Kubernetes probes (`/ready` backed by the upstream's gRPC health). It
+ * stays outside the global connection cap, so a flood of the public listener cannot fail
+ * the probes (and get the pod restarted); its own small cap keeps it from being the flood.
+ */
 export interface ProbeModel {
   /** @default "0.0.0.0" */
   readonly address: string;
   /** @default 19001 */
   readonly port: number;
+  /** Connections the probe listener holds at once; more are closed at accept. @default 64 */
+  readonly maxConnections: number;
 }
 
 /** Browser origins allowed to call the API. */
@@ -110,17 +116,34 @@ export interface LimitsModel {
   readonly requestHeadersTimeoutSeconds: number;
   /** Idle stream timeout, seconds. @default 300 */
   readonly streamIdleTimeoutSeconds: number;
-  /** Idle connection timeout, seconds. @default 3600 */
+  /**
+   * A connection with no open call is closed after this many seconds (HTTP/2: GOAWAY, so the
+   * client retries on a new one); also the bound on a connection that completes TLS and then
+   * sends nothing. Short, like Apache's and Node's 5 s keep-alive: an idle browser pays one
+   * resumed TLS handshake on its next call. @default 10
+   */
   readonly connectionIdleTimeoutSeconds: number;
+  /**
+   * The TLS handshake must finish this many seconds after the TCP connection is accepted
+   * (`transport_socket_connect_timeout`); a connection that never sends a byte is closed then.
+   * @default 5
+   */
+  readonly tlsHandshakeTimeoutSeconds: number;
   /** Cap on a client's `grpc-timeout`, seconds. @default 3600 */
   readonly maxGrpcTimeoutSeconds: number;
+  /**
+   * Longest life of any call at the gateway, seconds (route `max_stream_duration`): the token is
+   * checked once, when a stream starts, so this bounds how long a stream outlives it.
+   * @default 900
+   */
+  readonly maxStreamDurationSeconds: number;
   /** @default 100 */
   readonly maxConcurrentStreams: number;
   /** Heap size the overload manager measures against. @default 1073741824 */
   readonly maxHeapBytes: number;
   /** Global downstream connection cap. @default 10000 */
   readonly maxDownstreamConnections: number;
-  /** Upstream circuit breaker thresholds. */
+  /** Circuit breaker of authenticated unary calls (cluster `backend`). */
   readonly circuitBreaker: {
     /** @default 1024 */
     readonly maxConnections: number;
@@ -129,6 +152,65 @@ export interface LimitsModel {
     /** @default 1024 */
     readonly maxRequests: number;
   };
+  /**
+   * Concurrent streaming calls forwarded to the backend, all clients together (circuit
+   * breaker of cluster `backend_streams`): a stream flood spends this, never the unary budget.
+   * @default 512
+   */
+  readonly streamBudget: number;
+  /**
+   * Requests per second one downstream connection may start (a token bucket per connection,
+   * burst twice that), checked before token verification: a connection over it gets
+   * RESOURCE_EXHAUSTED. Bounds what one
+   * connection's request flood costs; a browser's calls stay far below it. 0: off. @default 25
+   */
+  readonly requestsPerConnection: number;
+  /**
+   * New connections the public listener accepts per second, all clients together (a token
+   * bucket before TLS; over it a connection is closed at accept). A flood can then hold at most
+   * `connectionsPerSecond × tlsHandshakeTimeout` silent connections, whatever it sends: keep
+   * that below `maxDownstreamConnections`. Not per client: a flood also slows new users'
+   * connections, in proportion. Undefined: no connection rate limit.
+   * @default undefined
+   * @example 200
+   */
+  readonly connectionsPerSecond: number | undefined;
+  /**
+   * Concurrent calls of public methods (no token: health Check) forwarded to the backend
+   * (cluster `backend_public`): anonymous callers cannot spend the budget of signed-in users.
+   * @default 100
+   */
+  readonly publicBudget: number;
+}
+
+/** The edge-proxy defaults of every limit (what `gateway.yaml` gets when a key is left out). */
+export const DEFAULT_LIMITS: LimitsModel = {
+  maxRequestHeadersKb: 60,
+  perConnectionBufferBytes: 32768,
+  requestHeadersTimeoutSeconds: 10,
+  streamIdleTimeoutSeconds: 300,
+  connectionIdleTimeoutSeconds: 10,
+  tlsHandshakeTimeoutSeconds: 5,
+  maxGrpcTimeoutSeconds: 3600,
+  maxStreamDurationSeconds: 900,
+  maxConcurrentStreams: 100,
+  maxHeapBytes: 1073741824,
+  maxDownstreamConnections: 10000,
+  circuitBreaker: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 },
+  streamBudget: 512,
+  publicBudget: 100,
+  connectionsPerSecond: undefined,
+  requestsPerConnection: 25,
+};
+
+/** Which parts of `grpc.health.v1.Health` the public listener serves. */
+export interface HealthModel {
+  /**
+   * Serve `Health/Watch` (public, long-lived) at the edge, counted in `publicBudget`. Off: the
+   * gateway answers it UNIMPLEMENTED itself and never holds a backend stream for it.
+   * `Health/Check` is always served. @default false
+   */
+  readonly watch: boolean;
 }
 
 /** A gateway-wide token bucket (local_ratelimit), always enforced when present. */
@@ -205,6 +287,7 @@ export interface GatewayModel {
   readonly upstream: UpstreamModel;
   readonly sds: SdsModel;
   readonly limits: LimitsModel;
+  readonly health: HealthModel;
   /** Undefined: no rate limit filter. */
   readonly rateLimit: RateLimitModel | undefined;
   /** Undefined: Bearer tokens only, no DPoP. */

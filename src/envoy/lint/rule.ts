@@ -2,7 +2,7 @@ import type { ConfigQuery } from "../query/index.js";
 import type { Severity } from "../schema/issue.js";
 
 /** The areas rules are grouped by; each is a folder of `src/envoy/lint/`. */
-export type LintArea = "tls" | "jwt" | "rbac" | "cors" | "http" | "dpop" | "session";
+export type LintArea = "tls" | "jwt" | "rbac" | "cors" | "http" | "dpop" | "session" | "bounds";
 
 /** What a rule sees: the decoded config, an index of messages by type, and the method policy. */
 export type LintContext = ConfigQuery;

@@ -1,3 +1,11 @@
+import { budgetShared } from "./bounds/budget-shared.js";
+import { connectionCapMissing } from "./bounds/connection-cap-missing.js";
+import { connectionIdleUnbounded } from "./bounds/connection-idle-unbounded.js";
+import { http2StreamsUnbounded } from "./bounds/http2-streams-unbounded.js";
+import { probeConnectionCap } from "./bounds/probe-connection-cap.js";
+import { publicStreamAtEdge } from "./bounds/public-stream-at-edge.js";
+import { streamDurationUnbounded } from "./bounds/stream-duration-unbounded.js";
+import { tlsHandshakeUnbounded } from "./bounds/tls-handshake-unbounded.js";
 import { corsAfterAuth } from "./cors/cors-after-auth.js";
 import { corsAllowAuthorization } from "./cors/cors-allow-authorization.js";
 import { corsDeprecatedField } from "./cors/cors-deprecated-field.js";
@@ -78,4 +86,12 @@ export const LINT_RULES: readonly LintRule[] = [
   oauth2CookieInsecure,
   oauth2MissingCsrf,
   oauth2RedirectXhr,
+  tlsHandshakeUnbounded,
+  connectionIdleUnbounded,
+  http2StreamsUnbounded,
+  connectionCapMissing,
+  probeConnectionCap,
+  budgetShared,
+  publicStreamAtEdge,
+  streamDurationUnbounded,
 ];

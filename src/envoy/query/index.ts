@@ -3,6 +3,15 @@
  * the validator's cross-reference checks (`../validate/`) and the policy
  * comparison. Reads decoded messages only; never parses YAML or protos.
  */
+export {
+  edgeConnectionManagers,
+  filterChains,
+  globalConnectionCap,
+  isLoopbackListener,
+  isProbe,
+  routeCluster,
+  routeFor,
+} from "./bounds.js";
 export type { ConfigQuery } from "./config.js";
 export { corsPolicies, headerList, missingHeaders } from "./cors.js";
 export { connectionManagers, httpFilters, isGrpcWeb, routesOf } from "./http.js";

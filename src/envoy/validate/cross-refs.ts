@@ -32,6 +32,7 @@ export const ENVOY_LOAD_RULES: ReadonlySet<string> = new Set([
   "tls-no-certificate",
   "unknown-protocol-options",
   "terminal-filter-not-last",
+  "endpoint-no-address",
 ]);
 
 /** A file named by the config (SDS path, watched directory, DataSource filename). */
@@ -190,6 +191,13 @@ export function crossReferences(ctx: ConfigQuery): Issue[] {
   for (const f of ctx.all("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter"))
     extension(f, "http filter");
   for (const f of ctx.all("envoy.config.listener.v3.Filter")) extension(f, "network filter");
+  for (const t of ctx.all("envoy.config.core.v3.TransportSocket")) extension(t, "transport socket");
+  for (const e of ctx.all("envoy.config.endpoint.v3.Endpoint")) {
+    if (!isMsg(e.address))
+      out.push(
+        issue(e, "address", "endpoint-no-address", "endpoint has no address: Envoy refuses it"),
+      );
+  }
   // Envoy finds protocol options by key: the options' message name (or a network filter's name).
   for (const c of msgs(get(ctx.config, "static_resources", "clusters"))) {
     const opts = c.typed_extension_protocol_options;

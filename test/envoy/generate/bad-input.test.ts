@@ -130,6 +130,25 @@ describe("gateway.yaml: bad input names the field, the position and why", () => 
       "limits.maxRequestHeadersKb",
       /between/,
     ],
+    [
+      "TLS handshake timeout above a minute",
+      edit(/tlsHandshakeTimeout:/, "  tlsHandshakeTimeout: 5m"),
+      "limits.tlsHandshakeTimeout",
+      /between 1s and 60s/,
+    ],
+    [
+      "more than 1,000 streams per connection",
+      edit(/maxConcurrentStreams:/, "  maxConcurrentStreams: 100000"),
+      "limits.maxConcurrentStreams",
+      /between 1 and 1000/,
+    ],
+    [
+      "a stream budget of zero",
+      edit(/streamBudget:/, "  streamBudget: 0"),
+      "limits.streamBudget",
+      /between 1 and/,
+    ],
+    ["health watch as text", edit(/watch:/, "  watch: maybe"), "health.watch", /true or false/],
     ["rate limit without tokens", edit(/maxTokens:/, ""), "rateLimit.maxTokens", /required/],
   ];
 

@@ -61,7 +61,7 @@ describe("the generated bootstrap", () => {
   const cluster = (name: string): Y =>
     config.static_resources.clusters.find((c: Y) => c.name === name);
 
-  it("keeps the one filter order: cors, grpc_web, jwt_authn, access-token check, rbac, local_ratelimit, lua, router", () => {
+  it("keeps the one filter order: cors, grpc_web, per-connection rate limit, jwt_authn, access-token check, rbac, local_ratelimit, lua, router", () => {
     // ext_authz is in the table but only in the chain with `dpop` (see dpop.test.ts); csrf and
     // oauth2 only in session mode (see session.test.ts).
     const modeOnly = [
@@ -75,6 +75,7 @@ describe("the generated bootstrap", () => {
     expect(hcm.http_filters.map((f: Y) => f.name)).toEqual([
       "envoy.filters.http.cors",
       "envoy.filters.http.grpc_web",
+      "envoy.filters.http.local_ratelimit.per_connection",
       "envoy.filters.http.jwt_authn",
       "grpc-web-oidc.access-token-check",
       "grpc-web-oidc.access-token",
@@ -176,17 +177,76 @@ describe("the generated bootstrap", () => {
     expect(rbac.rules.policies["grpc.health.v1.Health/Check"].principals).toEqual([{ any: true }]);
   });
 
-  it("routes health first, then services, without cutting streams", () => {
+  it("routes each traffic class to its own cluster, health first, without cutting streams", () => {
     const routes: Y[] = hcm.route_config.virtual_hosts[0].routes;
-    expect(routes.map((r) => r.match)).toEqual([
-      { path: HEALTH_PATHS[0] },
-      { path: HEALTH_PATHS[1] },
-      { prefix: "/demo.v1.NotesService/" },
+    expect(routes.map((r) => [r.match, r.route?.cluster ?? r.direct_response.status])).toEqual([
+      [{ path: HEALTH_PATHS[0] }, "backend_public"],
+      // Health/Watch (public, long-lived) is answered by Envoy: UNIMPLEMENTED.
+      [{ path: HEALTH_PATHS[1] }, 404],
+      [{ path: "/demo.v1.NotesService/WatchNotes" }, "backend_streams"],
+      [{ prefix: "/demo.v1.NotesService/" }, "backend"],
     ]);
-    for (const r of routes) {
+    for (const r of routes.filter((r) => r.route)) {
       expect(r.route.timeout).toBe("0s");
-      expect(r.route.max_stream_duration.grpc_timeout_header_max).toBe("3600s");
+      expect(r.route.max_stream_duration).toEqual({
+        max_stream_duration: "900s",
+        grpc_timeout_header_max: "3600s",
+      });
     }
+  });
+
+  it("gives a connection 5 s to finish TLS and 10 s idle, on both listeners", () => {
+    const probe: Y = config.static_resources.listeners.find((l: Y) => l.name === "probe");
+    expect(chain.transport_socket_connect_timeout).toBe("5s");
+    expect(probe.filter_chains[0].transport_socket_connect_timeout).toBe("5s");
+    expect(hcm.common_http_protocol_options.idle_timeout).toBe("10s");
+    expect(hcm.request_headers_timeout).toBe("10s");
+    expect(hcm.http2_protocol_options.max_concurrent_streams).toBe(100);
+  });
+
+  it("keeps the probe listener outside the global connection cap, with a cap of its own", () => {
+    const probe: Y = config.static_resources.listeners.find((l: Y) => l.name === "probe");
+    expect(probe.ignore_global_conn_limit).toBe(true);
+    expect(https.ignore_global_conn_limit).toBeUndefined();
+    const [limit, last] = probe.filter_chains[0].filters;
+    expect(limit.typed_config.max_connections).toBe(64);
+    expect(last.name).toBe("envoy.filters.network.http_connection_manager");
+    expect(config.admin.ignore_global_conn_limit).toBe(true);
+  });
+
+  it("gives public, streaming and unary calls separate circuit breakers to the same backend", () => {
+    const budget = (name: string) => cluster(name).circuit_breakers.thresholds[0];
+    expect(budget("backend")).toMatchObject({ max_requests: 1024, max_pending_requests: 1024 });
+    expect(budget("backend_streams")).toMatchObject({
+      max_requests: 512,
+      max_pending_requests: 512,
+    });
+    expect(budget("backend_public")).toMatchObject({
+      max_requests: 100,
+      max_pending_requests: 100,
+    });
+    const hosts = ["backend", "backend_streams", "backend_public"].map(
+      (n) => cluster(n).load_assignment.endpoints[0].lb_endpoints[0].endpoint.address,
+    );
+    expect(new Set(hosts.map((h) => JSON.stringify(h))).size).toBe(1);
+    // Only one of them runs the gRPC health checks /ready reads.
+    expect(cluster("backend").health_checks).toHaveLength(1);
+    expect(cluster("backend_streams").health_checks).toBeUndefined();
+  });
+
+  it("has the overload manager shed stalled connections first as the heap fills", () => {
+    const om = config.overload_manager;
+    expect(om.resource_monitors.map((m: Y) => m.name)).toEqual([
+      "envoy.resource_monitors.fixed_heap",
+      "envoy.resource_monitors.global_downstream_max_connections",
+    ]);
+    expect(om.resource_monitors[1].typed_config.max_active_downstream_connections).toBe(10000);
+    const reduce = om.actions.find((a: Y) => a.name === "envoy.overload_actions.reduce_timeouts");
+    expect(reduce.typed_config.timer_scale_factors.map((t: Y) => t.timer)).toEqual([
+      "HTTP_DOWNSTREAM_CONNECTION_IDLE",
+      "TRANSPORT_SOCKET_CONNECT",
+    ]);
+    expect(om.loadshed_points[0].name).toBe("envoy.load_shed_points.tcp_listener_accept");
   });
 
   it("enforces the rate limit when one is configured", () => {

@@ -87,7 +87,10 @@ describe("envoy/k8s manifests", () => {
       port: "probe",
       scheme: "HTTPS",
     });
-    const hc = probe.filter_chains[0].filters[0].typed_config.http_filters[0].typed_config;
+    const hcm = probe.filter_chains[0].filters.find(
+      (f: Y) => f.name === "envoy.filters.network.http_connection_manager",
+    ).typed_config;
+    const hc = hcm.http_filters[0].typed_config;
     expect(hc.headers[0].string_match.exact).toBe("/ready");
     expect(Object.keys(hc.cluster_min_healthy_percentages)).toEqual(["backend"]);
     // The backend cluster is what the gRPC health checks run against.

@@ -55,6 +55,8 @@ describe("the session-mode bootstrap", () => {
     expect(hcm.http_filters.map((f: Y) => f.name)).toEqual([
       "envoy.filters.http.cors",
       "envoy.filters.http.grpc_web",
+      // Before oauth2: one connection's request flood cannot spend refresh tokens at the IdP.
+      "envoy.filters.http.local_ratelimit.per_connection",
       "envoy.filters.http.csrf",
       "envoy.filters.http.oauth2",
       "envoy.filters.http.jwt_authn",

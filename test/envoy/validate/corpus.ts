@@ -466,7 +466,7 @@ export const CASES: readonly CorpusCase[] = [
     rule: "pgv-duration",
     mutate: set([...BACKEND, "connect_timeout"], "0s"),
     find: "0s",
-    after: "connect_timeout: ",
+    after: "type: STATIC\n      connect_timeout: ",
   },
   {
     name: "pgv-duration-required",
@@ -719,7 +719,7 @@ export const CASES: readonly CorpusCase[] = [
     name: "lint-plaintext-listener",
     kind: "lint",
     rule: "plaintext-listener",
-    mutate: del([...CHAIN, "transport_socket"]),
+    mutate: del([...CHAIN, "transport_socket"], [...CHAIN, "transport_socket_connect_timeout"]),
     find: "filters",
     after: "filter_chains",
   },
@@ -1177,6 +1177,136 @@ export const CASES: readonly CorpusCase[] = [
     rule: "oauth2-redirect-xhr",
     mutate: session(OAUTH2((c) => delete c.deny_redirect_matcher)),
     find: "redirect_uri",
+  },
+  // ── lint: bounds (issue 9: no single client exhausts what others need) ──
+  {
+    name: "lint-tls-handshake-unbounded",
+    kind: "lint",
+    rule: "tls-handshake-unbounded",
+    mutate: del([...CHAIN, "transport_socket_connect_timeout"]),
+    find: "transport_socket:",
+  },
+  {
+    name: "lint-connection-idle-disabled",
+    kind: "lint",
+    rule: "connection-idle-unbounded",
+    mutate: set([...HCM, "common_http_protocol_options", "idle_timeout"], "0s"),
+    find: "idle_timeout",
+    after: "common_http_protocol_options",
+  },
+  {
+    name: "lint-http2-streams-unbounded",
+    kind: "lint",
+    rule: "http2-streams-unbounded",
+    mutate: del([...HCM, "http2_protocol_options"]),
+    find: "stat_prefix: grpc_web",
+  },
+  {
+    name: "lint-connection-cap-missing",
+    kind: "lint",
+    rule: "connection-cap-missing",
+    mutate: del(["overload_manager"]),
+    find: "name: grpc_web",
+  },
+  {
+    name: "lint-probe-under-connection-cap",
+    kind: "lint",
+    rule: "probe-connection-cap",
+    mutate: (doc) => {
+      doc.addIn(
+        ["static_resources", "listeners"],
+        doc.createNode({
+          name: "probe",
+          address: { socket_address: { address: "0.0.0.0", port_value: 19001 } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: "envoy.filters.network.http_connection_manager",
+                  typed_config: {
+                    "@type":
+                      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                    stat_prefix: "probe",
+                    codec_type: "HTTP1",
+                    use_remote_address: true,
+                    normalize_path: true,
+                    merge_slashes: true,
+                    path_with_escaped_slashes_action: "REJECT_REQUEST",
+                    common_http_protocol_options: {
+                      idle_timeout: "15s",
+                      headers_with_underscores_action: "REJECT_REQUEST",
+                    },
+                    route_config: {
+                      virtual_hosts: [
+                        {
+                          name: "probe",
+                          domains: ["*"],
+                          routes: [{ match: { prefix: "/" }, direct_response: { status: 404 } }],
+                        },
+                      ],
+                    },
+                    http_filters: [
+                      {
+                        name: "envoy.filters.http.health_check",
+                        typed_config: {
+                          "@type":
+                            "type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck",
+                          pass_through_mode: false,
+                          headers: [{ name: ":path", string_match: { exact: "/ready" } }],
+                        },
+                      },
+                      {
+                        name: "envoy.filters.http.router",
+                        typed_config: {
+                          "@type":
+                            "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        }),
+      );
+    },
+    find: "name: probe",
+  },
+  {
+    name: "lint-budget-shared-streams-and-unary",
+    kind: "lint",
+    rule: "budget-shared",
+    mutate: set([...ROUTES, 1, "route", "cluster"], "backend"),
+    find: "cluster",
+    after: "prefix: /demo.v1.NotesService/",
+  },
+  {
+    name: "lint-public-stream-at-edge",
+    kind: "lint",
+    rule: "public-stream-at-edge",
+    mutate: (doc) => {
+      doc.deleteIn([...ROUTES, 3, "direct_response"]);
+      doc.setIn(
+        [...ROUTES, 3, "route"],
+        doc.createNode({
+          cluster: "backend_public",
+          timeout: "0s",
+          max_stream_duration: { max_stream_duration: "900s", grpc_timeout_header_max: "3600s" },
+        }),
+      );
+    },
+    find: "cluster",
+    after: "path: /grpc.health.v1.Health/Watch",
+    warning: true,
+  },
+  {
+    name: "lint-stream-duration-unbounded",
+    kind: "lint",
+    rule: "stream-duration-unbounded",
+    mutate: del([...ROUTES, 1, "route", "max_stream_duration", "max_stream_duration"]),
+    find: "timeout",
+    after: "path: /demo.v1.NotesService/WatchNotes",
   },
 ];
 

@@ -28,7 +28,12 @@ export interface Fixture {
 }
 
 export async function startFixture(
-  o: { allowedPeers?: string[]; reloadTls?: boolean; dpop?: BackendDpopOptions } = {},
+  o: {
+    allowedPeers?: string[];
+    reloadTls?: boolean;
+    dpop?: BackendDpopOptions;
+    maxStreamsPerCaller?: number;
+  } = {},
 ): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), "gwo-server-test-"));
   const pki = ensureDevPki(join(dir, "pki"));
@@ -42,6 +47,7 @@ export async function startFixture(
     ...(o.allowedPeers ? { allowedPeers: o.allowedPeers } : {}),
     ...(o.reloadTls !== undefined ? { reloadTls: o.reloadTls } : {}),
     ...(o.dpop ? { dpop: o.dpop } : {}),
+    ...(o.maxStreamsPerCaller !== undefined ? { maxStreamsPerCaller: o.maxStreamsPerCaller } : {}),
     log: (r) => records.push(r),
   });
   const ca = readFileSync(pki.ca.cert);
