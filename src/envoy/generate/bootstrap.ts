@@ -280,7 +280,6 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
   );
   const routes: JsonObject[] = [
     ...(model.session ? sessionRoutes(model) : []),
-    ...classRoutes(model, policy, { publicRouteExtra, rpcMatch: rpcHeaders }),
     // Session mode: a CORS preflight matches no RPC route (it is an OPTIONS without the gRPC-Web
     // headers), and without a route the cors filter has no policy to answer it with.
     ...(model.session
@@ -289,6 +288,7 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
           route: routeAction(model, "unary"),
         }))
       : []),
+    ...classRoutes(model, policy, { publicRouteExtra, rpcMatch: rpcHeaders }),
   ];
   return {
     name: "grpc_web",
