@@ -108,7 +108,7 @@ export async function run() {
           theirs: round(m.bare.rps, 0),
           ratio: ratio(m.chain.rps, m.bare.rps),
           goal: "≥ 0.90",
-          met: m.chain.rps >= 0.9 * m.bare.rps && failures.chain === 0,
+          met: m.chain.rps >= 0.9 * m.bare.rps && failures.chain === 0 && failures.bare === 0,
           how,
           note,
         },

@@ -108,7 +108,8 @@ export async function run() {
       growth(o, "heap") <= 8 * MB &&
       last(o, "heap") <= 2 * MB &&
       o[3].backend <= 1.25 * b[3].backend &&
-      failures.ours === 0;
+      failures.ours === 0 &&
+      failures.bare === 0;
     const envoyOk = growth(o, "envoy") <= 32 * MB && last(o, "envoy") <= 4 * MB;
     return {
       figures: [

@@ -6,9 +6,11 @@
  *   - hold the token: entries are keyed by its SHA-256 digest;
  *   - accept a token past its `exp`: an entry is good until `exp` exactly (no clock
  *     tolerance, which only ever widens acceptance) and at most `maxAgeMs`;
- *   - accept a token whose key left the JWKS: every hit resolves the token's key again
- *     through the verifier's own key set (an in-memory lookup) and must get the very key
- *     object that verified it; a JWKS refetch that drops or replaces the key is a miss;
+ *   - accept a token whose key left the JWKS: a hit must see the very JWKS object that
+ *     verified the token, still fresh, in jose's remote key set; otherwise (or with any other
+ *     key resolver) it resolves the token's key again through the verifier's own key set and
+ *     must get the very key object that verified it. A JWKS refetch that drops or replaces
+ *     the key is a miss, and the token is verified (and refused) again;
  *   - authorize: it returns the principal only; authorization runs on every call.
  * Refused tokens are not cached (each refusal is verified and logged again).
  */
@@ -35,10 +37,21 @@ export interface VerifiedTokenCacheOptions {
 /** The key a token resolves to now; throws when the key set no longer has it. */
 export type KeyResolver = JWTVerifyGetKey;
 
+/**
+ * What jose's remote key sets (`createRemoteJWKSet`) expose: the JWKS in use (a new object
+ * after every fetch) and whether it is still within its cache age.
+ */
+interface RemoteKeySetView {
+  jwks(): unknown;
+  readonly fresh: boolean;
+}
+
 interface Entry {
   principal: AuthenticatedPrincipal;
-  /** The key object that verified the token (compared by identity on every hit). */
+  /** The key object that verified the token (compared by identity on a full re-check). */
   key: unknown;
+  /** The JWKS object in use when the token was verified (remote key sets only). */
+  jwks: unknown;
   /** Good until then, ms: min(exp, verified + maxAgeMs). */
   until: number;
 }
@@ -87,6 +100,14 @@ export function createVerifiedTokenCache(
   // Concurrent first calls with one token share one verification.
   const pending = new Map<string, Promise<AuthenticatedPrincipal>>();
 
+  // With a remote key set, a hit only has to see that the JWKS in use is still the one that
+  // verified the token and is fresh (no await, no key lookup); any refetch or a stale set
+  // sends the hit through the full key re-check below, which also makes jose refetch.
+  const remote =
+    typeof (resolve as Partial<RemoteKeySetView>).jwks === "function"
+      ? (resolve as unknown as RemoteKeySetView)
+      : undefined;
+
   const currentKey = async (token: string): Promise<unknown> => {
     const { header, input } = jwsParts(token);
     return await resolve(header, input);
@@ -98,6 +119,11 @@ export function createVerifiedTokenCache(
     if (now() >= entry.until) {
       entries.delete(digest);
       return undefined;
+    }
+    if (remote && entry.jwks !== undefined && remote.fresh && remote.jwks() === entry.jwks) {
+      entries.delete(digest);
+      entries.set(digest, entry);
+      return { ...entry.principal };
     }
     let key: unknown;
     try {
@@ -123,10 +149,11 @@ export function createVerifiedTokenCache(
     const principal = await verify(token);
     // The key that verified it: resolved after the signature check, from the same set.
     const key = await currentKey(token).catch(() => undefined);
+    const jwks = remote?.jwks();
     const until = Math.min(principal.expiresAt * 1000, verifiedAt + maxAgeMs);
     if (key !== undefined && until > now()) {
       entries.delete(digest);
-      entries.set(digest, { principal, key, until });
+      entries.set(digest, { principal, key, jwks, until });
       while (entries.size > maxEntries) {
         const oldest = entries.keys().next().value;
         if (oldest === undefined) break;

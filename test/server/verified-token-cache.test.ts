@@ -170,6 +170,35 @@ describe("verified-token cache", () => {
     expect(calls.n).toBe(3);
   });
 
+  it("with a remote key set, a hit is the same fresh JWKS; a refetch or a stale set re-checks", async () => {
+    let jwks = published;
+    let fresh = true;
+    let lookups = 0;
+    const inner = keySet(() => jwks);
+    const remote = Object.defineProperties(
+      (h: Parameters<JWTVerifyGetKey>[0], i: Parameters<JWTVerifyGetKey>[1]) => {
+        lookups++;
+        return inner(h, i);
+      },
+      { jwks: { value: () => jwks }, fresh: { get: () => fresh } },
+    );
+    const cache = createVerifiedTokenCache(remote);
+    const { calls, verify } = countingVerify();
+    const token = await mint();
+    await cache.verify(token, verify);
+    const afterMiss = lookups;
+    for (let i = 0; i < 100; i++) await cache.verify(token, verify);
+    expect(lookups).toBe(afterMiss); // hits look nothing up
+    fresh = false; // past its cache age: the full re-check (which makes jose refetch)
+    await cache.verify(token, verify);
+    expect(lookups).toBe(afterMiss + 1);
+    expect(calls.n).toBe(1);
+    fresh = true;
+    jwks = { keys: [] }; // refetched without the key
+    await cache.verify(token, verify);
+    expect(calls.n).toBe(2);
+  });
+
   it("does not cache refused tokens", async () => {
     const cache = createVerifiedTokenCache(keySet(() => published));
     const { calls, verify } = countingVerify(true);
