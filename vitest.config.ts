@@ -2,10 +2,14 @@ import { defineConfig } from "vitest/config";
 
 // One project per area, so each can be run alone (`npx vitest --project sdk`)
 // and slow, port-binding suites can be serialised without slowing the rest.
+// Work in every test is bounded by count; these limits only catch a hang, so they leave room
+// for a busy 2-core CI machine running other suites (about 10x slower than an idle one).
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // expect.poll's own default (1 s) is a wall-time assertion in disguise.
+    expect: { poll: { timeout: 30_000, interval: 50 } },
     projects: [
       { extends: true, test: { name: "access", include: ["test/access/**/*.test.ts"] } },
       { extends: true, test: { name: "common", include: ["test/common/**/*.test.ts"] } },
@@ -21,8 +25,8 @@ export default defineConfig({
           name: "demo",
           include: ["test/demo/**/*.test.ts"],
           fileParallelism: false,
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
         },
       },
       { extends: true, test: { name: "repo", include: ["test/repo/**/*.test.ts"] } },
@@ -34,8 +38,8 @@ export default defineConfig({
           name: "foreign",
           include: ["test/foreign/**/*.test.ts"],
           fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
         },
       },
     ],

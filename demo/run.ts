@@ -28,6 +28,7 @@ import {
   type StackPorts,
   startStack,
 } from "./stack.js";
+import { listenForStop } from "./stop-signals.js";
 
 class UsageError extends Error {
   override readonly name = "UsageError";
@@ -80,6 +81,7 @@ function optionalNumber(name: string): number | undefined {
 }
 
 async function main(): Promise<number> {
+  const stop = listenForStop();
   let ports: StackPorts;
   let envoy: boolean | "auto";
   let tokenTtl: number | undefined;
@@ -112,6 +114,7 @@ async function main(): Promise<number> {
   }
   if (envoy !== false) {
     const found = await ensureEnvoy({ root, progress: (line) => console.log(line) });
+    if (stop.requested) return stopped();
     if ("reason" in found) {
       if (envoy === true) {
         console.error(`demo: GWO_ENVOY=on but ${found.reason}`);
@@ -139,10 +142,22 @@ async function main(): Promise<number> {
     });
   } catch (err) {
     await logs.close();
+    // Ctrl-C reaches the whole process group: Envoy or the web build may have died of it.
+    if (stop.requested) return stopped();
     return reportStartError(err);
   }
-  console.log(banner({ stack, logs, ...(directReason ? { directReason } : {}) }));
-  return await untilStopped(stack, logs);
+  if (!stop.requested) {
+    console.log(banner({ stack, logs, ...(directReason ? { directReason } : {}) }));
+    await stop.wait;
+  }
+  await stack.close();
+  await logs.close();
+  return stopped();
+}
+
+function stopped(): number {
+  console.log("Stopped.");
+  return 0;
 }
 
 function reportStartError(err: unknown): number {
@@ -157,50 +172,6 @@ function reportStartError(err: unknown): number {
     console.error("demo: failed to start:", err);
   }
   return 1;
-}
-
-/**
- * One Ctrl-C may arrive more than once: the terminal signals the whole process group, and a
- * wrapper (npm, a shell) may relay it. Signals this close to the first are the same keypress.
- */
-const SAME_KEYPRESS_MS = 1000;
-/** A stop that takes longer than this is forced (something hangs; the exit still cleans up). */
-const STOP_LIMIT_MS = 20_000;
-
-/**
- * Waits for SIGINT or SIGTERM, then stops the stack in order. A second signal at least
- * SAME_KEYPRESS_MS later forces the exit; so does a stop that hangs. A forced exit still
- * stops Envoy and removes its temporary folder (process "exit" handlers in demo/envoy.ts).
- */
-function untilStopped(stack: Stack, logs: { close(): Promise<void> }): Promise<number> {
-  return new Promise<number>((resolve) => {
-    let firstAt = 0;
-    const force = (why: string) => {
-      console.error(`\n${why}: forcing exit.`);
-      process.exit(130);
-    };
-    const stop = (signal: NodeJS.Signals) => {
-      if (firstAt !== 0) {
-        if (Date.now() - firstAt >= SAME_KEYPRESS_MS) force(`${signal} again`);
-        return;
-      }
-      firstAt = Date.now();
-      console.log(`\n${signal}: stopping (press Ctrl-C again to force)…`);
-      setTimeout(
-        () => force(`still stopping after ${STOP_LIMIT_MS / 1000} s`),
-        STOP_LIMIT_MS,
-      ).unref();
-      void stack
-        .close()
-        .then(() => logs.close())
-        .then(() => {
-          console.log("Stopped.");
-          resolve(0);
-        });
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
 }
 
 const root = new URL("..", import.meta.url).pathname;

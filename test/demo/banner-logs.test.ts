@@ -150,5 +150,5 @@ describe("npm run demo without a usable Envoy", () => {
     expect(demo.output()).toContain(
       `demo: GWO_ENVOY=on but ENVOY_BIN=${missing} is not an executable file`,
     );
-  }, 60_000);
+  }, 180_000);
 });

@@ -54,12 +54,12 @@ describe(`npm run demo (Envoy ${envoy})`, () => {
       demo.signalGroup("SIGINT");
       // npm itself ends by the SIGINT it got (status 130 in a shell) once its child is done;
       // what matters is that the demo stopped by itself, in order, without being forced.
-      await demo.exit;
+      const code = await demo.exit;
       await demo.groupGone();
       const out = demo.output();
       expect(
         { run: i, stopped: out.includes("Stopped."), forced: /forcing exit/i.test(out) },
-        out.slice(out.lastIndexOf("Ready")),
+        `npm exit ${code}; output after the ready line:\n${out.slice(out.lastIndexOf("Ready"))}`,
       ).toEqual({ run: i, stopped: true, forced: false });
       // (tsx's and Node's compile caches may stay: they are caches, not the demo's.)
       const left = readdirSync(tmp).filter((name) => name.startsWith("gwo-"));
@@ -67,6 +67,21 @@ describe(`npm run demo (Envoy ${envoy})`, () => {
       expect(processesMentioning(tmp), `run ${i}: still running`).toEqual([]);
     }
   }, 600_000);
+
+  it("stops cleanly on a Ctrl-C during start-up, before the ready line", async () => {
+    const tmp = mkdtempSync(join(work, "early-"));
+    const demo = startDemo({ GWO_ENVOY: envoy, GWO_CERT_DIR: join(work, "certs"), TMPDIR: tmp });
+    await demo.started();
+    demo.signalGroup("SIGINT");
+    const code = await demo.exit;
+    await demo.groupGone();
+    const out = demo.output();
+    expect(out, `npm exit ${code}:\n${out}`).toContain("Stopped.");
+    expect(out).not.toMatch(/^Ready\b/m);
+    expect(out).not.toMatch(/forcing exit|failed to start/i);
+    expect(readdirSync(tmp).filter((name) => name.startsWith("gwo-"))).toEqual([]);
+    expect(processesMentioning(tmp)).toEqual([]);
+  }, 180_000);
 
   it("leaves no private key behind even when killed outright (SIGKILL to the whole group)", async () => {
     const tmp = mkdtempSync(join(work, "killed-"));

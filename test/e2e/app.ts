@@ -37,7 +37,7 @@ export async function signInAs(page: Page, appUrl: string, user: string): Promis
   await page.click("button[type=submit]");
   // The IdP grants the demo client's consent itself, so the next stop is the app.
   const appOrigin = new URL(appUrl).origin;
-  await page.waitForURL((u) => u.origin === appOrigin, { timeout: 20_000 });
+  await page.waitForURL((u) => u.origin === appOrigin, { timeout: 60_000 });
   await page.waitForSelector("body[data-ready]");
   await byId(page, "session-subject").filter({ hasText: user }).waitFor();
 }

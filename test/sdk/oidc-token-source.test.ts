@@ -200,7 +200,7 @@ describe("cross-tab", () => {
     const b = tab(p, storage, settings);
     await a.t.userManager.getUser(); // arm the expiring timers, as an app's first load does
     await b.t.userManager.getUser();
-    await expect.poll(() => p.refreshGrants, { timeout: 8000, interval: 100 }).toBe(1);
+    await expect.poll(() => p.refreshGrants, { interval: 100 }).toBe(1);
     await new Promise((r) => setTimeout(r, 1500));
     expect(p.refreshGrants).toBe(1);
     expect(p.reuseDetected).toBe(false);

@@ -29,6 +29,8 @@ export interface DemoProcess {
   readonly exit: Promise<number | string | null>;
   /** Resolves once the banner's ready line is out; rejects if the demo exits first. */
   ready(): Promise<void>;
+  /** Resolves once the demo says it is starting (before anything listens). */
+  started(): Promise<void>;
   /** Sends `signal` to every process of the group (npm, its shell, node, Envoy), as a terminal does. */
   signalGroup(signal: NodeJS.Signals): void;
   /**
@@ -66,23 +68,25 @@ export function startDemo(env: Record<string, string>): DemoProcess {
   const exit = new Promise<number | string | null>((ok) =>
     child.once("close", (code, signal) => ok(code ?? signal)),
   );
+  const waitFor = (line: RegExp) =>
+    new Promise<void>((ok, fail) => {
+      const check = setInterval(() => {
+        if (line.test(out)) {
+          clearInterval(check);
+          ok();
+        }
+      }, 20);
+      void exit.then((code) => {
+        clearInterval(check);
+        fail(new Error(`demo exited early (${code}):\n${out}`));
+      });
+    });
   return {
     child,
     output: () => out,
     exit,
-    ready: () =>
-      new Promise<void>((ok, fail) => {
-        const check = setInterval(() => {
-          if (/^Ready\b/m.test(out)) {
-            clearInterval(check);
-            ok();
-          }
-        }, 50);
-        void exit.then((code) => {
-          clearInterval(check);
-          fail(new Error(`demo exited early (${code}):\n${out}`));
-        });
-      }),
+    ready: () => waitFor(/^Ready\b/m),
+    started: () => waitFor(/^Starting the demo stack/m),
     signalGroup: (signal) => {
       if (child.pid) process.kill(-child.pid, signal);
     },

@@ -189,8 +189,9 @@ describe.skipIf(!bin)(bin ? "Envoy gateway, end to end" : "skipped: no Envoy bin
     expect(me.peerIdentity).toBe(GATEWAY_SPIFFE);
   });
 
+  // 18 s of stream by design; the limit leaves room for a busy machine.
   it("keeps a server stream open past Envoy's default 15 s route timeout", {
-    timeout: 45_000,
+    timeout: 180_000,
   }, async () => {
     const reader = clientWith(await signer.mint({ scope: "notes.read" }));
     const started = Date.now();

@@ -155,7 +155,7 @@ describe.skipIf(!bin)("session mode through Envoy (oauth2 filter + demo IdP)", (
   beforeAll(async () => {
     pki = ensureDevPki(join(tmpdir(), `gwo-session-it-${process.pid}`));
     [idp, envoy] = await stack(false);
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     await rotatingEnvoy?.close();
@@ -308,7 +308,7 @@ describe.skipIf(!bin)("session mode through Envoy (oauth2 filter + demo IdP)", (
     expect(idp.stats.refreshGrants - before.refreshGrants).toBeGreaterThanOrEqual(1);
     expect(idp.stats.refreshReuse - before.refreshReuse).toBe(0);
     expect(await outcome(() => client.listNotes({}))).toBe("ok");
-  }, 60_000);
+  }, 180_000);
 
   it("with rotation at the IdP (envoyproxy/gateway#9820) the same burst ends the session", async () => {
     [rotatingIdp, rotatingEnvoy] = await stack(true);
@@ -321,7 +321,7 @@ describe.skipIf(!bin)("session mode through Envoy (oauth2 filter + demo IdP)", (
     );
     expect(rotatingIdp.stats.refreshReuse).toBeGreaterThan(0);
     expect(results.filter((r) => r !== "ok").length).toBeGreaterThan(0);
-  }, 120_000);
+  }, 180_000);
 
   it("signs out: every session cookie cleared, then the IdP session ends too", async () => {
     const b = new Browser(pki, envoy.url);
@@ -355,5 +355,5 @@ describe.skipIf(!bin)("session mode through Envoy (oauth2 filter + demo IdP)", (
     const again = await b.navigate("/oauth2/signin");
     expect(again.some((s) => s.includes("/interaction/"))).toBe(true);
     expect(again.at(-1)).not.toMatch(/^app /);
-  }, 60_000);
+  }, 180_000);
 });

@@ -3,6 +3,12 @@ import { parseDocument } from "yaml";
 import { validateEnvoyConfig } from "../../../src/envoy/index.js";
 import { GOOD, GOOD_FILE, replaceableNodes, rng } from "./corpus.js";
 
+/**
+ * Each case is bounded by count (150 mutations); 4–5 s on an idle machine, but over 30 s on a
+ * busy 2-core CI machine: the limit only catches a hang.
+ */
+const SLOW_MACHINE_MS = 300_000;
+
 const JUNK = [
   "",
   " ",
@@ -93,7 +99,9 @@ function mutateTree(r: () => number): string {
 }
 
 describe("fuzzed configs never crash the validator", () => {
-  it("returns findings or ok for 150 text mutations of the good fixture", async () => {
+  it("returns findings or ok for 150 text mutations of the good fixture", {
+    timeout: SLOW_MACHINE_MS,
+  }, async () => {
     for (let seed = 1; seed <= 150; seed++) {
       const text = mutateText(GOOD, rng(seed));
       const r = await validateEnvoyConfig(text, { filename: GOOD_FILE }).catch((e: unknown) => {
@@ -107,7 +115,9 @@ describe("fuzzed configs never crash the validator", () => {
     }
   });
 
-  it("returns findings or ok for 150 structural mutations (random values at random keys)", async () => {
+  it("returns findings or ok for 150 structural mutations (random values at random keys)", {
+    timeout: SLOW_MACHINE_MS,
+  }, async () => {
     let rejected = 0;
     for (let seed = 1; seed <= 150; seed++) {
       const text = mutateTree(rng(seed * 7919));
