@@ -1,11 +1,12 @@
 /** The resource bounds of a config: edge listeners, the probe listener, the connection cap, routes' clusters. */
 
+import type { AccessPolicy, MethodPolicy } from "../../access/index.js";
 import { isLoopbackHost } from "../../common/loopback.js";
 import type { DecodedMessage } from "../schema/decoded.js";
 import type { ConfigQuery } from "./config.js";
 import { connectionManagers, httpFilters } from "./http.js";
 import { isConditional, routeMatchPath } from "./matchers.js";
-import { get, isMsg, msgs } from "./values.js";
+import { get, msgs } from "./values.js";
 
 const HEALTH_CHECK_FILTER =
   "type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck";
@@ -15,13 +16,6 @@ const CONNECTION_CAP_MONITOR = "envoy.resource_monitors.global_downstream_max_co
 export function isLoopbackListener(listener: DecodedMessage): boolean {
   const addr = get(listener, "address", "socket_address", "address");
   return typeof addr === "string" && isLoopbackHost(addr);
-}
-
-/** The filter chains of a listener, the default one included. */
-export function filterChains(listener: DecodedMessage): DecodedMessage[] {
-  const chains = [...msgs(listener.filter_chains)];
-  if (isMsg(listener.default_filter_chain)) chains.push(listener.default_filter_chain);
-  return chains;
 }
 
 /** Whether an HCM answers health probes itself (the health_check filter, not in pass-through mode). */
@@ -61,4 +55,19 @@ export function routeFor(hcm: DecodedMessage, path: string): DecodedMessage | un
 export function routeCluster(route: DecodedMessage | undefined): string | undefined {
   const c = get(route, "route", "cluster");
   return typeof c === "string" ? c : undefined;
+}
+
+/**
+ * The proto methods an HCM forwards, each with the route that takes its calls and that route's
+ * cluster (a method answered at the gateway, by a redirect or a direct response, is left out).
+ */
+export function forwardedMethods(
+  hcm: DecodedMessage,
+  policy: AccessPolicy,
+): { method: MethodPolicy; route: DecodedMessage; cluster: string }[] {
+  return policy.methods.flatMap((method) => {
+    const route = routeFor(hcm, method.path);
+    const cluster = routeCluster(route);
+    return route && cluster !== undefined ? [{ method, route, cluster }] : [];
+  });
 }

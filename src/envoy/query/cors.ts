@@ -2,10 +2,16 @@
 import type { Decoded, DecodedMessage } from "../schema/decoded.js";
 import type { ConfigQuery } from "./config.js";
 import { T } from "./type-names.js";
+import { msgs } from "./values.js";
 
 /** Every CORS policy: the cors filter's (`typed_per_filter_config`) and the deprecated route/virtual-host field's. */
 export function corsPolicies(q: ConfigQuery): DecodedMessage[] {
   return [...q.all(T.corsPolicy), ...q.all(T.routeCorsPolicy)];
+}
+
+/** Every origin matcher (`allow_origin_string_match` entry) of every CORS policy. */
+export function corsOriginMatchers(q: ConfigQuery): DecodedMessage[] {
+  return corsPolicies(q).flatMap((p) => msgs(p.allow_origin_string_match));
 }
 
 /** A comma-separated header list (CORS `allow_headers`, `expose_headers`), lower-cased. */

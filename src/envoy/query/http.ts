@@ -2,7 +2,7 @@
 import type { DecodedMessage } from "../schema/decoded.js";
 import type { ConfigQuery } from "./config.js";
 import { FILTER_TYPES, T } from "./type-names.js";
-import { get, isMsg, msgs, typeOf } from "./values.js";
+import { anyOf, get, isMsg, msgs, typeOf } from "./values.js";
 
 /** The HCMs of all listeners with the listener that holds each. */
 export function connectionManagers(
@@ -10,17 +10,21 @@ export function connectionManagers(
 ): { listener: DecodedMessage; hcm: DecodedMessage }[] {
   const out: { listener: DecodedMessage; hcm: DecodedMessage }[] = [];
   for (const listener of q.all(T.listener)) {
-    const chains = [...msgs(listener.filter_chains)];
-    if (isMsg(listener.default_filter_chain)) chains.push(listener.default_filter_chain);
-    for (const chain of chains) {
+    for (const chain of filterChains(listener)) {
       for (const f of msgs(chain.filters)) {
-        const tc = f.typed_config;
-        if (typeOf(tc) === `type.googleapis.com/${T.hcm}` && isMsg(tc))
-          out.push({ listener, hcm: tc });
+        const hcm = anyOf(f.typed_config, T.hcm);
+        if (hcm) out.push({ listener, hcm });
       }
     }
   }
   return out;
+}
+
+/** The filter chains of a listener, the default one included. */
+export function filterChains(listener: DecodedMessage): DecodedMessage[] {
+  const chains = [...msgs(listener.filter_chains)];
+  if (isMsg(listener.default_filter_chain)) chains.push(listener.default_filter_chain);
+  return chains;
 }
 
 /** The HTTP filters of an HCM with the type of each. */
@@ -30,9 +34,24 @@ export function httpFilters(
   return msgs(hcm.http_filters).map((filter) => ({ filter, type: typeOf(filter.typed_config) }));
 }
 
+/** Where the first filter of one of `types` runs in a chain of {@link httpFilters} (-1: none does). */
+export function filterIndex(
+  filters: readonly { type: string | undefined }[],
+  ...types: readonly string[]
+): number {
+  return filters.findIndex((f) => f.type !== undefined && types.includes(f.type));
+}
+
 /** Whether an HCM serves gRPC-Web (has the grpc_web filter). */
 export function isGrpcWeb(hcm: DecodedMessage): boolean {
   return httpFilters(hcm).some((f) => f.type === FILTER_TYPES.grpcWeb);
+}
+
+/** The HCMs that serve gRPC-Web, with the listener that holds each. */
+export function grpcWebManagers(
+  q: ConfigQuery,
+): { listener: DecodedMessage; hcm: DecodedMessage }[] {
+  return connectionManagers(q).filter(({ hcm }) => isGrpcWeb(hcm));
 }
 
 /** Every route of an HCM's inline route_config. */

@@ -5,7 +5,7 @@
  */
 export {
   edgeConnectionManagers,
-  filterChains,
+  forwardedMethods,
   globalConnectionCap,
   isLoopbackListener,
   isProbe,
@@ -13,8 +13,16 @@ export {
   routeFor,
 } from "./bounds.js";
 export type { ConfigQuery } from "./config.js";
-export { corsPolicies, headerList, missingHeaders } from "./cors.js";
-export { connectionManagers, httpFilters, isGrpcWeb, routesOf } from "./http.js";
+export { corsOriginMatchers, corsPolicies, headerList, missingHeaders } from "./cors.js";
+export {
+  connectionManagers,
+  filterChains,
+  filterIndex,
+  grpcWebManagers,
+  httpFilters,
+  isGrpcWeb,
+  routesOf,
+} from "./http.js";
 export { jwtFilters, jwtRuleFor, requiresToken, ruleRequires } from "./jwt.js";
 export {
   flattenPermissions,
@@ -32,6 +40,13 @@ export {
   rbacGrants,
 } from "./rbac.js";
 export { isSessionMode, matchesGrpcWebCall, oauth2Configs } from "./session.js";
-export { clustersByName, clusterTls, hasSanMatch, hasTrustedCa, upstreamTls } from "./tls.js";
+export {
+  clustersByName,
+  clusterTls,
+  hasSanMatch,
+  hasTrustedCa,
+  terminatesTls,
+  upstreamTls,
+} from "./tls.js";
 export { FILTER_TYPES, T } from "./type-names.js";
-export { get, isMsg, msgs, typeOf } from "./values.js";
+export { anyOf, get, isMsg, msgs, typeOf } from "./values.js";

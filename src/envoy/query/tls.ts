@@ -2,7 +2,7 @@
 import type { DecodedMessage } from "../schema/decoded.js";
 import type { ConfigQuery } from "./config.js";
 import { T } from "./type-names.js";
-import { get, isMsg, msgs, typeOf } from "./values.js";
+import { anyOf, get, isMsg, msgs } from "./values.js";
 
 /** The static clusters by name. */
 export function clustersByName(q: ConfigQuery): Map<string, DecodedMessage> {
@@ -24,13 +24,16 @@ export function clusterTls(
 
 /** The UpstreamTlsContext of a cluster, if its transport socket is TLS. */
 export function upstreamTls(cluster: DecodedMessage): DecodedMessage | undefined {
-  const tc = get(cluster, "transport_socket", "typed_config");
-  if (typeOf(tc) === `type.googleapis.com/${T.upstreamTls}` && isMsg(tc)) return tc;
-  for (const m of msgs(cluster.transport_socket_matches)) {
-    const t = get(m, "transport_socket", "typed_config");
-    if (typeOf(t) === `type.googleapis.com/${T.upstreamTls}` && isMsg(t)) return t;
+  for (const holder of [cluster, ...msgs(cluster.transport_socket_matches)]) {
+    const tls = anyOf(get(holder, "transport_socket", "typed_config"), T.upstreamTls);
+    if (tls) return tls;
   }
   return undefined;
+}
+
+/** Whether a listener's filter chain terminates TLS (its transport socket is a DownstreamTlsContext). */
+export function terminatesTls(chain: DecodedMessage): boolean {
+  return anyOf(get(chain, "transport_socket", "typed_config"), T.downstreamTls) !== undefined;
 }
 
 /** The validation contexts of a TLS context (plain, combined default, SDS-sourced marker). */

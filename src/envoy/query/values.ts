@@ -26,3 +26,8 @@ export function typeOf(v: Decoded | undefined): string | undefined {
   const t = get(v, "@type");
   return typeof t === "string" ? t : undefined;
 }
+
+/** `v` when it is an `Any` of the message type `typeName` (a full name, e.g. `T.hcm`). */
+export function anyOf(v: Decoded | undefined, typeName: string): DecodedMessage | undefined {
+  return isMsg(v) && typeOf(v) === `type.googleapis.com/${typeName}` ? v : undefined;
+}

@@ -1,5 +1,5 @@
 import { type TrafficClass, trafficClassOf } from "../../../access/index.js";
-import { connectionManagers, isGrpcWeb, routeCluster, routeFor } from "../../query/index.js";
+import { forwardedMethods, grpcWebManagers } from "../../query/index.js";
 import type { DecodedMessage } from "../../schema/decoded.js";
 import type { LintRule } from "../rule.js";
 
@@ -110,15 +110,11 @@ export const budgetShared: LintRule = {
     "public, streaming and unary calls sharing one circuit breaker let one kind of caller (a stream flood, anonymous calls) hold what every signed-in user needs",
   *check(ctx) {
     if (!ctx.policy) return;
-    for (const { hcm } of connectionManagers(ctx)) {
-      if (!isGrpcWeb(hcm)) continue;
+    for (const { hcm } of grpcWebManagers(ctx)) {
       const byCluster = new Map<string, { route: DecodedMessage; classes: Set<TrafficClass> }>();
-      for (const m of ctx.policy.methods) {
-        const route = routeFor(hcm, m.path);
-        const cluster = routeCluster(route);
-        if (!route || cluster === undefined) continue;
+      for (const { method, route, cluster } of forwardedMethods(hcm, ctx.policy)) {
         const entry = byCluster.get(cluster) ?? { route, classes: new Set<TrafficClass>() };
-        entry.classes.add(trafficClassOf(m));
+        entry.classes.add(trafficClassOf(method));
         byCluster.set(cluster, entry);
       }
       for (const [cluster, { route, classes }] of byCluster) {

@@ -1,4 +1,4 @@
-import { connectionManagers, isGrpcWeb, routeCluster, routeFor } from "../../query/index.js";
+import { forwardedMethods, grpcWebManagers } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -123,13 +123,9 @@ export const publicStreamAtEdge: LintRule = {
     "a public streaming method lets anyone hold upstream streams without a token; answer it at the gateway",
   *check(ctx) {
     if (!ctx.policy) return;
-    for (const { hcm } of connectionManagers(ctx)) {
-      if (!isGrpcWeb(hcm)) continue;
-      for (const m of ctx.policy.methods) {
+    for (const { hcm } of grpcWebManagers(ctx)) {
+      for (const { method: m, route, cluster } of forwardedMethods(hcm, ctx.policy)) {
         if (m.rule?.kind !== "public" || m.kind === "unary") continue;
-        const route = routeFor(hcm, m.path);
-        const cluster = routeCluster(route);
-        if (!route || cluster === undefined) continue;
         yield {
           node: route.route as object,
           field: "cluster",

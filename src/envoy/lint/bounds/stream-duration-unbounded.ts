@@ -1,11 +1,4 @@
-import {
-  connectionManagers,
-  get,
-  isGrpcWeb,
-  isMsg,
-  routeFor,
-  routesOf,
-} from "../../query/index.js";
+import { get, grpcWebManagers, isMsg, routeFor, routesOf } from "../../query/index.js";
 import type { DecodedMessage } from "../../schema/decoded.js";
 import { parseDuration } from "../../schema/decoded.js";
 import type { LintRule } from "../rule.js";
@@ -132,8 +125,7 @@ export const streamDurationUnbounded: LintRule = {
   reason:
     "a stream without max_stream_duration outlives its access token without bound (the token is checked once, at the start)",
   *check(ctx) {
-    for (const { hcm } of connectionManagers(ctx)) {
-      if (!isGrpcWeb(hcm)) continue;
+    for (const { hcm } of grpcWebManagers(ctx)) {
       const routes = new Set<DecodedMessage>();
       if (ctx.policy) {
         for (const m of ctx.policy.methods) {

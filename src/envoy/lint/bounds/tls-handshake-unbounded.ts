@@ -1,4 +1,4 @@
-import { filterChains, get, isLoopbackListener, T, typeOf } from "../../query/index.js";
+import { filterChains, isLoopbackListener, T, terminatesTls } from "../../query/index.js";
 import { parseDuration } from "../../schema/decoded.js";
 import type { LintRule } from "../rule.js";
 
@@ -88,11 +88,7 @@ export const tlsHandshakeUnbounded: LintRule = {
     for (const listener of ctx.all(T.listener)) {
       if (isLoopbackListener(listener)) continue;
       for (const chain of filterChains(listener)) {
-        if (
-          typeOf(get(chain, "transport_socket", "typed_config")) !==
-          `type.googleapis.com/${T.downstreamTls}`
-        )
-          continue;
+        if (!terminatesTls(chain)) continue;
         const t = parseDuration(chain.transport_socket_connect_timeout);
         if (t === undefined)
           yield {

@@ -1,4 +1,4 @@
-import { connectionManagers, FILTER_TYPES, httpFilters } from "../../query/index.js";
+import { connectionManagers, FILTER_TYPES, filterIndex, httpFilters } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -82,9 +82,9 @@ export const corsAfterAuth: LintRule = {
   *check(ctx) {
     for (const { hcm } of connectionManagers(ctx)) {
       const fs = httpFilters(hcm);
-      const cors = fs.findIndex((f) => f.type === FILTER_TYPES.cors);
+      const cors = filterIndex(fs, FILTER_TYPES.cors);
       if (cors < 0) continue;
-      const auth = fs.findIndex((f) => f.type === FILTER_TYPES.jwt || f.type === FILTER_TYPES.rbac);
+      const auth = filterIndex(fs, FILTER_TYPES.jwt, FILTER_TYPES.rbac);
       if (auth >= 0 && auth < cors)
         yield {
           node: fs[cors]?.filter ?? hcm,

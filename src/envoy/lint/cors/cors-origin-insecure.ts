@@ -1,5 +1,5 @@
 import { originProblem } from "../../../common/origin.js";
-import { corsPolicies, msgs } from "../../query/index.js";
+import { corsOriginMatchers } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -77,13 +77,11 @@ export const corsOriginInsecure: LintRule = {
   reason:
     "an allowed origin over plain http (other than loopback) lets anyone on that page's network call the API with the user's token",
   *check(ctx) {
-    for (const pol of corsPolicies(ctx)) {
-      for (const m of msgs(pol.allow_origin_string_match)) {
-        // Patterns are cors-origin-wildcard's; this rule reads exact origins only.
-        if (typeof m.exact !== "string") continue;
-        const why = originProblem(m.exact);
-        if (why) yield { node: m, field: "exact", message: `origin ${why}` };
-      }
+    for (const m of corsOriginMatchers(ctx)) {
+      // Patterns are cors-origin-wildcard's; this rule reads exact origins only.
+      if (typeof m.exact !== "string") continue;
+      const why = originProblem(m.exact);
+      if (why) yield { node: m, field: "exact", message: `origin ${why}` };
     }
   },
 };

@@ -1,4 +1,4 @@
-import { corsPolicies, msgs, stringMatches } from "../../query/index.js";
+import { corsOriginMatchers, stringMatches } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -101,11 +101,9 @@ export const corsOriginWildcard: LintRule = {
   reason:
     'an origin matcher that matches "*" lets every site call the API with the user\'s browser',
   *check(ctx) {
-    for (const pol of corsPolicies(ctx)) {
-      for (const m of msgs(pol.allow_origin_string_match)) {
-        if (stringMatches(m, "*"))
-          yield { node: m, message: 'origin matcher matches "*" (any origin)' };
-      }
+    for (const m of corsOriginMatchers(ctx)) {
+      if (stringMatches(m, "*"))
+        yield { node: m, message: 'origin matcher matches "*" (any origin)' };
     }
   },
 };

@@ -1,4 +1,4 @@
-import { connectionManagers, FILTER_TYPES, httpFilters } from "../../query/index.js";
+import { connectionManagers, FILTER_TYPES, filterIndex, httpFilters } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -58,10 +58,10 @@ export const grpcWebMissing: LintRule = {
     let present = false;
     for (const { hcm } of hcms) {
       const filters = httpFilters(hcm);
-      const grpcWeb = filters.findIndex((f) => f.type === FILTER_TYPES.grpcWeb);
+      const grpcWeb = filterIndex(filters, FILTER_TYPES.grpcWeb);
       if (grpcWeb < 0) continue;
       present = true;
-      const router = filters.findIndex((f) => f.type === FILTER_TYPES.router);
+      const router = filterIndex(filters, FILTER_TYPES.router);
       if (router >= 0 && router < grpcWeb)
         yield {
           node: filters[grpcWeb]?.filter ?? hcm,

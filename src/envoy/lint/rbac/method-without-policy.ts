@@ -1,11 +1,4 @@
-import {
-  connectionManagers,
-  FILTER_TYPES,
-  get,
-  httpFilters,
-  isGrpcWeb,
-  rbacAllows,
-} from "../../query/index.js";
+import { FILTER_TYPES, get, grpcWebManagers, httpFilters, rbacAllows } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -103,8 +96,7 @@ export const methodWithoutPolicy: LintRule = {
   *check(ctx) {
     const policy = ctx.policy;
     if (!policy) return;
-    for (const { hcm } of connectionManagers(ctx)) {
-      if (!isGrpcWeb(hcm)) continue;
+    for (const { hcm } of grpcWebManagers(ctx)) {
       const rbac = httpFilters(hcm).find((f) => f.type === FILTER_TYPES.rbac);
       if (!rbac) {
         yield {

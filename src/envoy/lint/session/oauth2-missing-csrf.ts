@@ -1,4 +1,10 @@
-import { connectionManagers, FILTER_TYPES, get, httpFilters } from "../../query/index.js";
+import {
+  connectionManagers,
+  FILTER_TYPES,
+  filterIndex,
+  get,
+  httpFilters,
+} from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -114,9 +120,9 @@ export const oauth2MissingCsrf: LintRule = {
   *check(ctx) {
     for (const { hcm } of connectionManagers(ctx)) {
       const filters = httpFilters(hcm);
-      const oauth = filters.findIndex((f) => f.type === FILTER_TYPES.oauth2);
+      const oauth = filterIndex(filters, FILTER_TYPES.oauth2);
       if (oauth < 0) continue;
-      const csrf = filters.findIndex((f) => f.type === FILTER_TYPES.csrf);
+      const csrf = filterIndex(filters, FILTER_TYPES.csrf);
       const pct = get(
         filters[csrf]?.filter,
         "typed_config",

@@ -1,4 +1,4 @@
-import { get, msgs, T, typeOf } from "../../query/index.js";
+import { msgs, T, terminatesTls } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -59,10 +59,7 @@ export const plaintextListener: LintRule = {
   *check(ctx) {
     for (const l of ctx.all(T.listener)) {
       for (const chain of msgs(l.filter_chains)) {
-        if (
-          typeOf(get(chain, "transport_socket", "typed_config")) !==
-          `type.googleapis.com/${T.downstreamTls}`
-        )
+        if (!terminatesTls(chain))
           yield {
             node: chain,
             field: "transport_socket",
