@@ -3,17 +3,10 @@
  * token source), and one retry after `UNAUTHENTICATED`.
  */
 
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  type Interceptor,
-  type StreamRequest,
-  type UnaryRequest,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { methodPath } from "../common/method-path.js";
 import { isSessionEnded, refreshErrorReason } from "./errors.js";
-import { once, peekFirst } from "./stream-replay.js";
+import { replayable } from "./stream-replay.js";
 import type { TokenSource } from "./token-source.js";
 
 /** Options of {@link authInterceptor}. */
@@ -129,28 +122,14 @@ export function authInterceptor(
       return fresh;
     };
 
-    if (!req.stream) {
-      const unary = req as UnaryRequest;
-      try {
-        return await next(unary);
-      } catch (err) {
-        if ((await retryToken(err)) === undefined) throw err;
-        return await next(unary);
-      }
-    }
-
-    const stream = req as StreamRequest;
-    if (stream.method.methodKind !== "server_streaming") return await next(stream);
-    // The request iterable is single-use: capture the one message for a possible replay.
-    const r = await stream.message[Symbol.asyncIterator]().next();
-    if (r.done) throw new ConnectError("missing request message", Code.Internal);
-    const first = r.value as MessageShape<DescMessage>;
-    const attempt = () => next({ ...stream, message: once(first) });
+    // Unary calls and server streams are retried; client and bidi streams go through once.
+    if (req.stream && req.method.methodKind !== "server_streaming") return await next(req);
+    const attempt = await replayable(next, req);
     try {
-      return await peekFirst(await attempt());
+      return await attempt();
     } catch (err) {
       if ((await retryToken(err)) === undefined) throw err;
-      return await peekFirst(await attempt());
+      return await attempt();
     }
   };
 }

@@ -10,16 +10,9 @@
  * so each of the auth interceptor's attempts gets its own proof.
  */
 
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  type Interceptor,
-  type StreamRequest,
-  type UnaryRequest,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createDpopProver, type DpopProver } from "./dpop-prover.js";
-import { once, peekFirst } from "./stream-replay.js";
+import { replayable } from "./stream-replay.js";
 
 /** Options of {@link dpopInterceptor}. */
 export interface DpopInterceptorOptions {
@@ -89,18 +82,8 @@ export function dpopInterceptor(options: DpopInterceptorOptions): Interceptor {
       if (nonce) nonces.set(origin, nonce);
     };
 
-    // Server streams: the request iterable is single-use, so keep the message for a retry,
-    // and wait for the first message, since a refusal may come in the body's trailer.
-    let attempt: () => ReturnType<typeof next>;
-    if (req.stream) {
-      const stream = req as StreamRequest;
-      const r = await stream.message[Symbol.asyncIterator]().next();
-      if (r.done) throw new ConnectError("missing request message", Code.Internal);
-      const first = r.value as MessageShape<DescMessage>;
-      attempt = async () => peekFirst(await next({ ...stream, message: once(first) }));
-    } else {
-      attempt = () => next(req as UnaryRequest);
-    }
+    // Server streams wait for their first message: a refusal may come in the body's trailer.
+    const attempt = await replayable(next, req);
 
     await sign();
     try {

@@ -4,7 +4,33 @@
  * interceptors, which both retry such calls once.
  */
 
-import type { StreamResponse, UnaryResponse } from "@connectrpc/connect";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+
+type Call = (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;
+
+/**
+ * A call that can be sent again: a unary request as it is; a stream with its one request
+ * message read now (the iterable is single-use) and given to each attempt anew, each attempt
+ * waiting for the first response message ({@link peekFirst}).
+ */
+export async function replayable(
+  next: Call,
+  req: UnaryRequest | StreamRequest,
+): Promise<() => Promise<UnaryResponse | StreamResponse>> {
+  if (!req.stream) return () => next(req);
+  const r = await req.message[Symbol.asyncIterator]().next();
+  if (r.done) throw new ConnectError("missing request message", Code.Internal);
+  const first = r.value as MessageShape<DescMessage>;
+  return async () => peekFirst(await next({ ...req, message: once(first) }));
+}
 
 /** A fresh single-use request iterable that yields `first` once. */
 export async function* once<T>(first: T): AsyncIterable<T> {
