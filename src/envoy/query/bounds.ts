@@ -6,7 +6,7 @@ import type { DecodedMessage } from "../schema/decoded.js";
 import type { ConfigQuery } from "./config.js";
 import { connectionManagers, httpFilters } from "./http.js";
 import { isConditional, routeMatchPath } from "./matchers.js";
-import { get, msgs } from "./values.js";
+import { get, integer, msgs } from "./values.js";
 
 const HEALTH_CHECK_FILTER =
   "type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck";
@@ -30,9 +30,8 @@ export function isProbe(hcm: DecodedMessage): boolean {
 export function globalConnectionCap(q: ConfigQuery): number | undefined {
   for (const m of msgs(get(q.config, "overload_manager", "resource_monitors"))) {
     if (m.name !== CONNECTION_CAP_MONITOR) continue;
-    const max = get(m, "typed_config", "max_active_downstream_connections");
-    const n = typeof max === "string" ? Number(max) : max;
-    if (typeof n === "number" && n > 0) return n;
+    const n = integer(get(m, "typed_config", "max_active_downstream_connections"));
+    if (n !== undefined && n > 0) return n;
   }
   return undefined;
 }

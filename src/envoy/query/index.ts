@@ -49,4 +49,4 @@ export {
   upstreamTls,
 } from "./tls.js";
 export { FILTER_TYPES, T } from "./type-names.js";
-export { anyOf, get, isMsg, msgs, typeOf } from "./values.js";
+export { anyOf, get, integer, isMsg, msgs, typeOf } from "./values.js";

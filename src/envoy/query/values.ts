@@ -21,6 +21,12 @@ export function msgs(v: Decoded | undefined): DecodedMessage[] {
   return Array.isArray(v) ? v.filter(isMsg) : [];
 }
 
+/** A decoded integer field: 64-bit ones decode as strings (JSON's rule for int64/uint64). */
+export function integer(v: Decoded | undefined): number | undefined {
+  const n = typeof v === "string" ? Number(v) : v;
+  return typeof n === "number" && Number.isFinite(n) ? n : undefined;
+}
+
 /** The `@type` of an `Any`. */
 export function typeOf(v: Decoded | undefined): string | undefined {
   const t = get(v, "@type");

@@ -1,4 +1,4 @@
-import { edgeConnectionManagers, get } from "../../query/index.js";
+import { edgeConnectionManagers, get, integer } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /** The most streams per connection the rule accepts (Envoy's edge guide: 100). */
@@ -97,9 +97,8 @@ export const http2StreamsUnbounded: LintRule = {
     for (const { hcm } of edgeConnectionManagers(ctx)) {
       const codec = hcm.codec_type ?? "AUTO";
       if (codec !== "AUTO" && codec !== "HTTP2") continue;
-      const raw = get(hcm, "http2_protocol_options", "max_concurrent_streams");
-      const n = typeof raw === "string" ? Number(raw) : raw;
-      if (typeof n !== "number")
+      const n = integer(get(hcm, "http2_protocol_options", "max_concurrent_streams"));
+      if (n === undefined)
         yield {
           node: hcm,
           field: "stat_prefix",

@@ -3,6 +3,7 @@ import {
   filterChains,
   get,
   globalConnectionCap,
+  integer,
   isLoopbackListener,
   isProbe,
   msgs,
@@ -157,7 +158,7 @@ export const probeConnectionCap: LintRule = {
         const capped = msgs(chain.filters).some(
           (f) =>
             typeOf(f.typed_config) === CONNECTION_LIMIT &&
-            Number(get(f, "typed_config", "max_connections")) > 0,
+            (integer(get(f, "typed_config", "max_connections")) ?? 0) > 0,
         );
         if (!capped)
           yield {
