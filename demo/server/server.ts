@@ -34,6 +34,7 @@ import {
   createPeerAllowList,
   createReloadingTls,
   createRequestContext,
+  createStreamLifetimeInterceptor,
   createStreamLimitInterceptor,
   type DenialRecord,
   enforcePeerAllowList,
@@ -46,6 +47,7 @@ import {
   type ReloadingTls,
   requireAllowedPeer,
   ServingStatus,
+  serveWhenKeysLoaded,
   type VerifiedTokenCacheOptions,
   withCors,
 } from "../../src/server/index.js";
@@ -135,6 +137,14 @@ export interface BackendOptions {
    */
   maxStreamsPerCaller?: number;
   /**
+   * Longest life of a server stream, ms: it is ended cleanly (UNAVAILABLE) before the gateway's
+   * `maxStreamDuration` (16 min) would reset it. The token is checked once, at the start.
+   * @default 900000 (15 min)
+   */
+  maxStreamMs?: number;
+  /** Also end a stream when its access token expires (UNAUTHENTICATED). @default false */
+  streamsEndAtTokenExpiry?: boolean;
+  /**
    * DPoP (RFC 9449) on both listeners: `Authorization: DPoP <token>` with a proof per
    * call. Proofs on the dev listener name `https://localhost:<webPort>`; proofs on the
    * mTLS listener name the gateway's public origin, given by `setGatewayOrigin`.
@@ -218,6 +228,23 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   });
   const notes = createNotesService();
   const shutdown = new AbortController();
+  // Not serving until the IdP's keys are loaded: a backend that cannot check any token says so
+  // (Envoy's /ready follows its health). Retried with backoff; logged once each way.
+  if (!o.unsafeWithoutAuth) {
+    void serveWhenKeysLoaded({
+      verifier,
+      health,
+      services: ["", NotesService.typeName],
+      signal: shutdown.signal,
+      onWaiting: (attempt, nextInMs) => {
+        if (attempt === 1)
+          log({ time: new Date().toISOString(), event: "jwks-unavailable", retryInMs: nextInMs });
+      },
+      onLoaded: (attempts) => {
+        if (attempts > 1) log({ time: new Date().toISOString(), event: "jwks-loaded", attempts });
+      },
+    });
+  }
   // One verifier (and replay cache) per listener: a proof names one origin anyway.
   const nonces = o.dpop?.nonceSecret ? createDpopNonces({ secret: o.dpop.nonceSecret }) : undefined;
   const dpopFor = () => (o.dpop ? deferredDpopVerifier(nonces ? { nonces } : {}) : undefined);
@@ -236,6 +263,11 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
     }),
     createAccessInterceptor({ policy, onDenied }),
     createStreamLimitInterceptor({ maxPerCaller: o.maxStreamsPerCaller ?? 16, onDenied }),
+    createStreamLifetimeInterceptor({
+      maxStreamMs: o.maxStreamMs ?? LIMITS.maxTimeoutMs,
+      endAtTokenExpiry: o.streamsEndAtTokenExpiry === true,
+      clockToleranceSeconds: o.clockToleranceSeconds ?? 30,
+    }),
   ];
   const routes = (router: ConnectRouter) => {
     router.service(NotesService, notes);

@@ -50,6 +50,9 @@ export interface AuthnInterceptorOptions {
   dpop?: AuthnDpopOptions;
 }
 
+/** The message when the IdP's keys cannot be fetched (the token may be fine: try again). */
+export const JWKS_UNAVAILABLE_MESSAGE = "token keys unavailable, try again";
+
 /** The message of every UNAUTHENTICATED refusal; it never says which check failed. */
 export const UNAUTHENTICATED_MESSAGE = "missing or invalid access token";
 
@@ -132,7 +135,7 @@ export function createAuthnInterceptor(options: AuthnInterceptorOptions): Interc
     } catch (err) {
       const reason = err instanceof TokenRejectedError ? err.reason : "jwks-unavailable";
       if (reason === "jwks-unavailable") {
-        throw deny(reason, Code.Unavailable, undefined, "token keys unavailable, try again");
+        throw deny(reason, Code.Unavailable, undefined, JWKS_UNAVAILABLE_MESSAGE);
       }
       throw deny(reason, Code.Unauthenticated, { scheme: failedScheme, error: "invalid_token" });
     }

@@ -24,6 +24,7 @@ export {
   type AuthnDpopOptions,
   type AuthnInterceptorOptions,
   createAuthnInterceptor,
+  JWKS_UNAVAILABLE_MESSAGE,
   UNAUTHENTICATED_MESSAGE,
 } from "./authn-interceptor.js";
 export { type CaFetchOptions, createCaFetch } from "./ca-fetch.js";
@@ -124,6 +125,16 @@ export {
   type TlsFiles,
 } from "./reloading-tls.js";
 export { createRequestContext, type RequestContextOptions } from "./request-context.js";
+export {
+  type ServeWhenKeysLoadedOptions,
+  serveWhenKeysLoaded,
+} from "./serve-when-keys-loaded.js";
+export {
+  createStreamLifetimeInterceptor,
+  STREAM_MAX_DURATION_MESSAGE,
+  STREAM_TOKEN_EXPIRED_MESSAGE,
+  type StreamLifetimeOptions,
+} from "./stream-lifetime.js";
 export {
   createStreamLimitInterceptor,
   type StreamLimitOptions,

@@ -13,8 +13,6 @@
  * its IdP recovers on its own, and never guesses a provider-specific JWKS path.
  */
 import {
-  createRemoteJWKSet,
-  customFetch,
   decodeProtectedHeader,
   errors,
   type FetchImplementation,
@@ -33,6 +31,7 @@ import {
 import { createCaFetch } from "./ca-fetch.js";
 import type { AuthenticatedPrincipal } from "./context.js";
 import type { DenialReason } from "./denial-log.js";
+import { createJwksKeys, type JwksKeys } from "./jwks-keys.js";
 import {
   createVerifiedTokenCache,
   type VerifiedTokenCacheOptions,
@@ -102,8 +101,9 @@ export interface JwtVerifierOptions {
    */
   typ?: string;
   /**
-   * Milliseconds after a JWKS fetch before an unknown `kid` may trigger another one.
-   * @default 30000
+   * Milliseconds after a JWKS fetch before an unknown `kid` may trigger another one (a key
+   * rotation at the IdP is picked up by the first token that names the new key after this).
+   * @default 5000
    */
   jwksCooldownMs?: number;
   /** Milliseconds the JWKS is cached. @default 600000 */
@@ -167,6 +167,12 @@ export class TokenRejectedError extends Error {
 export interface JwtVerifier {
   /** Resolves to the verified principal; rejects with TokenRejectedError only. */
   verify(token: string): Promise<AuthenticatedPrincipal>;
+  /**
+   * Fetches the IdP's keys now if none are held (respecting the fetch backoff); resolves true
+   * once keys are loaded. A backend that cannot check any token is not ready to serve: call
+   * this at startup and report health from it. Always true with fixed `keys`.
+   */
+  loadKeys?(): Promise<boolean>;
 }
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -190,7 +196,8 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const clockTolerance = options.clockToleranceSeconds ?? 30;
   const typ = options.typ === undefined ? undefined : normalizeTokenType(options.typ);
   const required = Object.entries(options.requiredClaims ?? {});
-  const keys = options.keys ?? remoteKeys(options);
+  const remote = options.keys ? undefined : remoteKeys(options);
+  const keys = options.keys ?? (remote as RemoteKeys).getKey;
 
   const verifier: JwtVerifier = {
     async verify(token) {
@@ -233,22 +240,30 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       return { ...principal, claims: payload, expiresAt: payload.exp };
     },
   };
-  if (options.cache === false) return verifier;
+  const loadKeys = () => (remote ? remote.load() : Promise.resolve(true));
+  if (options.cache === false) return { ...verifier, loadKeys };
   const cache = createVerifiedTokenCache(keys, options.cache);
-  return { verify: (token) => cache.verify(token, verifier.verify) };
+  return { verify: (token) => cache.verify(token, verifier.verify), loadKeys };
 }
 
-function remoteKeys(options: JwtVerifierOptions): JWTVerifyGetKey {
+interface RemoteKeys {
+  getKey: JWTVerifyGetKey;
+  load(): Promise<boolean>;
+}
+
+function remoteKeys(options: JwtVerifierOptions): RemoteKeys {
   const fetchImpl =
     options.jwksFetch ?? (options.jwksCa ? createCaFetch({ ca: options.jwksCa }) : undefined);
   const remote = (uri: string) => {
     const url = new URL(uri);
     if (url.protocol !== "https:") throw new TypeError("jwksUri must use https");
-    return createRemoteJWKSet(url, {
-      cooldownDuration: options.jwksCooldownMs ?? 30_000,
-      cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
-      timeoutDuration: options.jwksTimeoutMs ?? 5_000,
-      ...(fetchImpl ? { [customFetch]: fetchImpl } : {}),
+    return createJwksKeys({
+      url,
+      ...(fetchImpl ? { fetch: fetchImpl } : {}),
+      cooldownMs: options.jwksCooldownMs ?? 5_000,
+      cacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
+      timeoutMs: options.jwksTimeoutMs ?? 5_000,
+      maxBackoffMs: options.discoveryMaxBackoffMs ?? 30_000,
     });
   };
   if (options.jwksUri) return remote(options.jwksUri);
@@ -260,10 +275,24 @@ function remoteKeys(options: JwtVerifierOptions): JWTVerifyGetKey {
     timeoutMs: options.jwksTimeoutMs ?? 5_000,
     maxBackoffMs: options.discoveryMaxBackoffMs ?? 30_000,
   });
-  let keys: JWTVerifyGetKey | undefined;
-  return async (header, token) => {
-    if (!keys) keys = remote(await discover());
-    return keys(header, token);
+  let keys: JwksKeys | undefined;
+  const resolve = async () => {
+    keys ??= remote(await discover());
+    return keys;
+  };
+  const getKey: JWTVerifyGetKey = async (header, token) => (await resolve()).getKey(header, token);
+  // Once discovered, the verified-token cache sees the remote set's view (see jwks-keys.ts).
+  Object.defineProperties(getKey, {
+    jwks: { value: () => (keys?.getKey as { jwks?: () => unknown } | undefined)?.jwks?.() },
+    fresh: { get: () => (keys?.getKey as { fresh?: boolean } | undefined)?.fresh === true },
+  });
+  return {
+    getKey,
+    load: () =>
+      resolve().then(
+        (k) => k.load(),
+        () => false,
+      ),
   };
 }
 

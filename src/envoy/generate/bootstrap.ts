@@ -18,6 +18,7 @@ import { CORS_FILTER, GRPC_STATUS_METADATA, httpFilters } from "./filters.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import { grpcLocalReplyConfig } from "./local-replies.js";
 import type { GatewayModel, ProbeModel } from "./model.js";
+import { jwksHealthChecks, readyClusters } from "./readiness.js";
 import {
   csrfOffForRoute,
   OAUTH_TOKEN_CLUSTER,
@@ -357,7 +358,7 @@ function probeListener(model: GatewayModel, probe: ProbeModel): JsonObject {
         typed_config: typed("envoy.extensions.filters.http.health_check.v3.HealthCheck", {
           pass_through_mode: false,
           headers: [{ name: ":path", string_match: { exact: "/ready" } }],
-          cluster_min_healthy_percentages: { [BACKEND_CLUSTER]: { value: 100 } },
+          cluster_min_healthy_percentages: readyClusters(BACKEND_CLUSTER, JWKS_CLUSTER),
         }),
       },
       {
@@ -451,7 +452,11 @@ function jwksCluster(model: GatewayModel): JsonObject {
   const url = new URL(model.jwt.jwksUri);
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const port = url.port ? Number(url.port) : 443;
-  return idpCluster(model, JWKS_CLUSTER, host, port);
+  const checks = jwksHealthChecks(model);
+  return {
+    ...idpCluster(model, JWKS_CLUSTER, host, port),
+    ...(checks.length > 0 ? { health_checks: checks } : {}),
+  };
 }
 
 /** Session mode: the IdP's token endpoint (code redemption, refresh), verified like the JWKS. */

@@ -18,6 +18,7 @@ import { Code } from "@connectrpc/connect";
 import { PERMISSION_DENIED_MESSAGE } from "../../server/access-interceptor.js";
 import { UNAUTHENTICATED_MESSAGE } from "../../server/authn-interceptor.js";
 import type { JsonObject } from "./json.js";
+import { JWKS_UNAVAILABLE_REPLY, jwksUnavailableFilter } from "./readiness.js";
 import { tokenRefusalFilters } from "./token-acceptance.js";
 
 /** One row of the table. */
@@ -102,6 +103,12 @@ function runtimeKey(httpStatus: number): string {
 export function grpcLocalReplyConfig(): JsonObject {
   return {
     mappers: [
+      // First: the token may be fine, the gateway could not fetch the keys to check it.
+      grpcReply(
+        jwksUnavailableFilter(),
+        JWKS_UNAVAILABLE_REPLY.grpcStatus,
+        JWKS_UNAVAILABLE_REPLY.message,
+      ),
       ...tokenRefusalFilters().map((filter) =>
         grpcReply(filter, Code.Unauthenticated, UNAUTHENTICATED_MESSAGE),
       ),

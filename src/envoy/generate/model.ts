@@ -133,8 +133,10 @@ export interface LimitsModel {
   readonly maxGrpcTimeoutSeconds: number;
   /**
    * Longest life of any call at the gateway, seconds (route `max_stream_duration`): the token is
-   * checked once, when a stream starts, so this bounds how long a stream outlives it.
-   * @default 900
+   * checked once, when a stream starts, so this bounds how long a stream outlives it. A hard
+   * backstop: Envoy resets a stream that reaches it (clients read INTERNAL), so the backend
+   * should end its streams cleanly a little before (the backend kit's
+   * `createStreamLifetimeInterceptor`, 15 min by default). @default 960
    */
   readonly maxStreamDurationSeconds: number;
   /** @default 100 */
@@ -192,7 +194,7 @@ export const DEFAULT_LIMITS: LimitsModel = {
   connectionIdleTimeoutSeconds: 10,
   tlsHandshakeTimeoutSeconds: 5,
   maxGrpcTimeoutSeconds: 3600,
-  maxStreamDurationSeconds: 900,
+  maxStreamDurationSeconds: 960,
   maxConcurrentStreams: 100,
   maxHeapBytes: 1073741824,
   maxDownstreamConnections: 10000,

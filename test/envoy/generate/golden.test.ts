@@ -189,7 +189,7 @@ describe("the generated bootstrap", () => {
     for (const r of routes.filter((r) => r.route)) {
       expect(r.route.timeout).toBe("0s");
       expect(r.route.max_stream_duration).toEqual({
-        max_stream_duration: "900s",
+        max_stream_duration: "960s",
         grpc_timeout_header_max: "3600s",
       });
     }

@@ -92,10 +92,14 @@ describe("envoy/k8s manifests", () => {
     ).typed_config;
     const hc = hcm.http_filters[0].typed_config;
     expect(hc.headers[0].string_match.exact).toBe("/ready");
-    expect(Object.keys(hc.cluster_min_healthy_percentages)).toEqual(["backend"]);
-    // The backend cluster is what the gRPC health checks run against.
-    const backend = config.static_resources.clusters.find((c: Y) => c.name === "backend");
-    expect(backend.health_checks[0].grpc_health_check).toBeDefined();
+    expect(Object.keys(hc.cluster_min_healthy_percentages)).toEqual(["backend", "jwks"]);
+    // Ready means the backend passes its gRPC health checks and the IdP's keys can be fetched.
+    const cluster = (name: string) =>
+      config.static_resources.clusters.find((c: Y) => c.name === name);
+    expect(cluster("backend").health_checks[0].grpc_health_check).toBeDefined();
+    expect(cluster("jwks").health_checks[0].http_health_check.path).toBe(
+      "/realms/notes/protocol/openid-connect/certs",
+    );
   });
 
   it("exposes the HTTPS listener port through the Service", () => {
