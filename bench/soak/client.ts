@@ -9,7 +9,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
-import { type IdTokenClaims, User } from "oidc-client-ts";
+import { type IdTokenClaims, InMemoryWebStorage, User } from "oidc-client-ts";
 import { Agent, fetch as undiciFetch } from "undici";
 import { NotesService } from "../../demo/gen/demo/v1/notes_pb.js";
 import {
@@ -114,6 +114,7 @@ export class SoakClient {
   #forcedPending = false;
   #calls = 0;
   readonly #stop = new AbortController();
+  readonly #storage = new InMemoryWebStorage();
 
   constructor(o: SoakClientOptions) {
     this.#o = o;
@@ -125,7 +126,8 @@ export class SoakClient {
       clientId: DEMO_CLIENT_ID,
       redirectUri: o.redirectUri,
       scope: DEMO_SCOPE,
-      storage: "memory",
+      // Its own in-memory Storage, so the harness can hand it the signed-in user.
+      storage: this.#storage,
       refreshLeewaySeconds: o.leewaySeconds,
       lockName: this.lockName,
     });
@@ -155,6 +157,11 @@ export class SoakClient {
     );
   }
 
+  /** Where the token source keeps the user: oidc-client-ts's key, with the "oidc." prefix. */
+  get #userKey(): string {
+    return `oidc.user:${this.#o.issuer}:${DEMO_CLIENT_ID}`;
+  }
+
   /** Signs in over HTTP (code + PKCE) and hands the tokens to the SDK, as its callback would. */
   async signIn(): Promise<void> {
     const t = await signIn({
@@ -175,10 +182,8 @@ export class SoakClient {
       profile,
       expires_at: expiresAt,
     });
-    await this.tokens.userManager.storeUser(user);
+    this.#storage.setItem(this.#userKey, user.toStorageString());
     this.#expiresAt = expiresAt * 1000;
-    // Discovery once, up front, as a page load would (not inside a fault window).
-    await this.tokens.userManager.metadataService.getMetadata();
   }
 
   /**
@@ -188,12 +193,12 @@ export class SoakClient {
   async forceExpiry(): Promise<boolean> {
     const locks = (globalThis.navigator as unknown as { locks: LockManagerLike }).locks;
     return await locks.request(this.lockName, async () => {
-      const um = this.tokens.userManager;
-      const user = await um.getUser();
-      if (!user || this.stoppedAt !== undefined) return false;
+      const raw = this.#storage.getItem(this.#userKey);
+      if (!raw || this.stoppedAt !== undefined) return false;
+      const user = User.fromStorageString(raw);
       user.expires_at = Math.floor(Date.now() / 1000) - 1;
       this.#forcedPending = true;
-      await um.storeUser(user);
+      this.#storage.setItem(this.#userKey, user.toStorageString());
       return true;
     });
   }

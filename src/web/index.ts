@@ -4,7 +4,8 @@
 
 // The transport and its interceptor.
 export { type AuthInterceptorOptions, authInterceptor } from "./auth-interceptor.js";
-export { type DpopInterceptorOptions, dpopInterceptor } from "./dpop-interceptor.js";
+// DPoP is its own entry (grpc-web-oidc/dpop, src/web/dpop.ts): only the types are here.
+export type { DpopSetup, DpopStore } from "./dpop.js";
 // Errors: every one has a `code`; the helpers read it, so they work across package copies.
 export {
   type ErrorCode,
@@ -22,7 +23,11 @@ export {
 } from "./errors.js";
 export { grpcWebFetch } from "./grpc-web-fetch.js";
 // Token sources.
-export { OidcTokenSource, type OidcTokenSourceOptions } from "./oidc-token-source.js";
+export {
+  OidcTokenSource,
+  type OidcTokenSourceOptions,
+  type SigninRedirectArgs,
+} from "./oidc-token-source.js";
 // Session mode (also its own entry, grpc-web-oidc/session, without oidc-client-ts).
 export {
   createSessionTransport,

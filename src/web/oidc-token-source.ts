@@ -1,33 +1,30 @@
 /**
- * `OidcTokenSource`: a {@link TokenSource} on oidc-client-ts (Authorization Code + PKCE),
- * adding what oidc-client-ts lacks: single-flight refresh, cross-tab coordination under a Web
- * Lock on a store every tab sees at once, one clear "session ended" signal, and errors that
- * never carry a token.
+ * `OidcTokenSource`: a {@link TokenSource} on oidc-client-ts's `OidcClient` (Authorization
+ * Code + PKCE, refresh tokens), adding what oidc-client-ts lacks: single-flight refresh,
+ * cross-tab coordination under a Web Lock on a store every tab sees at once, one clear
+ * "session ended" signal, and errors that never carry a token.
  *
- * Refresh is on demand: `getToken()` refreshes when the token is within `refreshLeewaySeconds`
- * of expiry (`refresh-policy.ts`). oidc-client-ts's own timer (`automaticSilentRenew`) is off
- * by default, because one timer per tab renews N times for N tabs, and it renews every second
- * when the token TTL is at or below its 60 s window. If you turn it on through
- * `userManagerSettings`, it still goes through the same single-flight and lock
- * (`user-manager.ts` routes `signinSilent`).
+ * It runs on the protocol layer (`OidcClient`), not on `UserManager`: the token source does
+ * its own storage, refresh scheduling and navigation, so `UserManager`'s silent-renew timer,
+ * session monitor, popup and iframe navigators and events (about 6 KB brotli) stay out of the
+ * app's bundle. Refresh is on demand: `getToken()` refreshes when the token is within
+ * `refreshLeewaySeconds` of expiry (`refresh-policy.ts`).
  *
  * The parts: `token-storage.ts` (where tokens live), `tab-lock.ts` (who refreshes),
  * `tab-channel.ts` (telling the other tabs), `refresh-policy.ts` (when), `session-info.ts`
- * (what the app may read).
+ * (what the app may read). DPoP is opt-in through `grpc-web-oidc/dpop` (`dpop.ts`).
  */
 
 import {
   ErrorResponse,
   ErrorTimeout,
-  IndexedDbDPoPStore,
-  type SigninPopupArgs,
-  type SigninRedirectArgs,
-  type SigninSilentArgs,
+  type ExtraSigninRequestArgs,
+  OidcClient,
+  type OidcClientSettings,
   type StateStore,
   User,
-  type UserManager,
-  type UserManagerSettings,
 } from "oidc-client-ts";
+import type { DpopSetup } from "./dpop.js";
 import {
   SessionEndedError,
   type SessionEndedReason,
@@ -55,7 +52,17 @@ import {
   type TokenSource,
 } from "./token-source.js";
 import { resolveTokenStorage, type TokenStorageChoice } from "./token-storage.js";
-import { RoutedUserManager } from "./user-manager.js";
+
+/** Arguments of {@link OidcTokenSource.signinRedirect}: per-request authorization parameters. */
+export type SigninRedirectArgs = ExtraSigninRequestArgs & {
+  /**
+   * How the page leaves for the identity provider: `location.assign` (a history entry) or
+   * `location.replace`.
+   *
+   * @default "assign"
+   */
+  redirectMethod?: "assign" | "replace";
+};
 
 /** Options of {@link OidcTokenSource}. */
 export interface OidcTokenSourceOptions {
@@ -164,28 +171,27 @@ export interface OidcTokenSourceOptions {
    */
   allowInsecureLoopback?: boolean;
   /**
-   * Extra oidc-client-ts settings, applied last except `userStore` and `stateStore`, which the
-   * `storage` option decides (e.g. `extraQueryParams`). Setting `silent_redirect_uri` enables
-   * renewal by hidden iframe (`prompt=none`) when there is no refresh token; without it, an
-   * expired session without a refresh token ends (`no-refresh-token`).
-   * `automaticSilentRenew: true` is routed through the same single-flight and lock.
+   * Extra settings of oidc-client-ts's `OidcClient`, applied last except `stateStore`, which
+   * the `storage` option decides (e.g. `extraQueryParams`, `extraTokenParams`,
+   * `requestTimeoutInSeconds`).
    *
    * @example
-   * userManagerSettings: { extraQueryParams: { audience: "notes" } }
+   * oidcClientSettings: { extraQueryParams: { audience: "notes" } }
    */
-  userManagerSettings?: Partial<UserManagerSettings>;
+  oidcClientSettings?: Partial<OidcClientSettings>;
   /**
-   * DPoP (RFC 9449): bind the tokens to a key pair the page cannot export. oidc-client-ts
-   * generates it (ECDSA P-256, private key not extractable), keeps it in IndexedDB, shared by
-   * the origin's tabs, proves it on every token request (so the refresh token is bound too),
-   * and binds the authorization code to it (`dpop_jkt`); `createOidcTransport` then sends a
-   * proof with every call. Signing out deletes the key. The IdP must support DPoP.
+   * DPoP (RFC 9449): bind the tokens to a key pair the page cannot export. Opt-in by import,
+   * so apps without DPoP do not ship its code: `import { dpop } from "grpc-web-oidc/dpop"`
+   * and pass `dpop: dpop()`. oidc-client-ts generates the key (ECDSA P-256, private key not
+   * extractable), keeps it in IndexedDB, shared by the origin's tabs, proves it on every
+   * token request (so the refresh token is bound too), and binds the authorization code to
+   * it (`dpop_jkt`); `createOidcTransport` then sends a proof with every call. Signing out
+   * deletes the key. The IdP must support DPoP.
    *
-   * @default false
    * @example
-   * dpop: true
+   * dpop: dpop()
    */
-  dpop?: boolean;
+  dpop?: DpopSetup;
 }
 
 function isNetworkError(err: unknown): boolean {
@@ -203,11 +209,11 @@ function isNetworkError(err: unknown): boolean {
  * else if (!(await tokens.getSession())) await tokens.signinRedirect();
  */
 export class OidcTokenSource implements TokenSource {
-  /** The underlying oidc-client-ts `UserManager` (escape hatch; its `signinSilent` is routed). */
-  readonly userManager: UserManager;
-  /** With `dpop: true`: the key pair the tokens are bound to (see {@link DpopKeySource}). */
+  /** With `dpop`: the key pair the tokens are bound to (see {@link DpopKeySource}). */
   readonly dpop?: DpopKeySource;
-  readonly #um: RoutedUserManager;
+  readonly #client: OidcClient;
+  /** oidc-client-ts's own key for the stored user, so sessions stored by earlier versions load. */
+  readonly #userKey: string;
   readonly #events = new AuthEventEmitter();
   readonly #leewayMs: number;
   readonly #rolesClaim: string;
@@ -216,8 +222,7 @@ export class OidcTokenSource implements TokenSource {
   readonly #lock: LockManagerLike;
   readonly #userStore: StateStore;
   readonly #channel: TabChannel | undefined;
-  /** Renew without a refresh token by a hidden iframe (prompt=none) only when asked for. */
-  readonly #iframeRenew: boolean;
+  readonly #dpop: DpopSetup | undefined;
   #cache: { raw: string; user: User; timing: TokenTiming } | undefined;
   #ended: SessionEndedReason | undefined;
   /** Consecutive transient refresh failures (IdP unreachable or erroring). */
@@ -229,11 +234,18 @@ export class OidcTokenSource implements TokenSource {
 
   constructor(options: OidcTokenSourceOptions) {
     assertSecureUrl(options.authority, options.allowInsecureLoopback ?? false);
+    const setup: unknown = options.dpop;
+    if (setup !== undefined && (typeof setup !== "object" || setup === null)) {
+      // `dpop: true` was the option before DPoP moved to its own entry point.
+      throw new TypeError(
+        'OidcTokenSource: dpop takes dpop() from "grpc-web-oidc/dpop" (import { dpop } from "grpc-web-oidc/dpop"; dpop: dpop())',
+      );
+    }
     this.#leewayMs = (options.refreshLeewaySeconds ?? 30) * 1000;
     this.#rolesClaim = options.rolesClaim ?? "roles";
-    this.#iframeRenew = options.userManagerSettings?.silent_redirect_uri !== undefined;
     this.#resource = options.resource;
     this.#lockName = options.lockName ?? `grpc-web-oidc:${options.authority}:${options.clientId}`;
+    this.#dpop = options.dpop;
 
     const storage = resolveTokenStorage(options.storage ?? "session");
     this.#userStore = storage.userStore;
@@ -241,41 +253,34 @@ export class OidcTokenSource implements TokenSource {
     this.#lock =
       locks ?? (storage.leaseStorage ? storageLeaseLock(storage.leaseStorage) : inTabLock());
 
-    const um = new RoutedUserManager(
-      {
-        authority: options.authority,
-        client_id: options.clientId,
-        redirect_uri: options.redirectUri,
-        post_logout_redirect_uri: options.postLogoutRedirectUri,
-        scope: options.scope ?? "openid offline_access",
-        response_type: "code",
-        resource: options.resource,
-        automaticSilentRenew: false,
-        monitorSession: false,
-        loadUserInfo: false,
-        ...(options.dpop
-          ? { dpop: { store: new IndexedDbDPoPStore(), bind_authorization_code: true } }
-          : {}),
-        ...options.userManagerSettings,
-        // Ours, always: refresh coordination reads and writes exactly this store.
-        userStore: storage.userStore,
-        stateStore: storage.stateStore,
-      },
-      (args) => this.#silentRenew(args),
-    );
-    this.#um = um;
-    this.userManager = um;
-    const dpopStore = um.settings.dpop?.store;
-    if (options.dpop && dpopStore) {
-      const clientId = options.clientId;
-      this.dpop = {
+    this.#client = new OidcClient({
+      authority: options.authority,
+      client_id: options.clientId,
+      redirect_uri: options.redirectUri,
+      post_logout_redirect_uri: options.postLogoutRedirectUri,
+      scope: options.scope ?? "openid offline_access",
+      response_type: "code",
+      resource: options.resource,
+      loadUserInfo: false,
+      ...(options.dpop
+        ? { dpop: { store: options.dpop.store, bind_authorization_code: true } }
+        : {}),
+      ...options.oidcClientSettings,
+      // Ours, always: the sign-in state lives where the `storage` option says.
+      stateStore: storage.stateStore,
+    });
+    const { authority, client_id } = this.#client.settings;
+    this.#userKey = `user:${authority}:${client_id}`;
+    if (options.dpop) {
+      const store = options.dpop.store;
+      const interceptor = options.dpop.interceptor;
+      const keys = async (): Promise<CryptoKeyPair> => {
         // One key per client id, the one oidc-client-ts proves at the token endpoint.
-        async keys() {
-          const state = await dpopStore.get(clientId);
-          if (!state?.keys) throw new SessionEndedError("signed-out");
-          return state.keys;
-        },
+        const state = await store.get(client_id);
+        if (!state?.keys) throw new SessionEndedError("signed-out");
+        return state.keys;
       };
+      this.dpop = { keys, interceptor: () => interceptor(keys) };
     }
     if (storage.shared) {
       this.#channel = openTabChannel(`grpc-web-oidc:${this.#lockName}`, (m) => {
@@ -310,7 +315,7 @@ export class OidcTokenSource implements TokenSource {
     if (early && now < this.#earlyRetryAt) return user.access_token;
     try {
       const fresh = await abortable(
-        this.#refresh(user.access_token, options.forceRefresh ?? false, this.#leewayMs),
+        this.#refresh(user.access_token, options.forceRefresh ?? false),
         options.signal,
       );
       return fresh.access_token;
@@ -332,63 +337,70 @@ export class OidcTokenSource implements TokenSource {
 
   // ---- sign-in and sign-out ----
 
-  /** Send the browser to the identity provider to sign in (code + PKCE). */
-  async signinRedirect(args?: SigninRedirectArgs): Promise<void> {
-    await this.#um.signinRedirect(this.#withResource(args));
-  }
-
-  /** Sign in in a popup window; resolves when the popup completed. */
-  async signinPopup(args?: SigninPopupArgs): Promise<void> {
-    let user: User;
-    try {
-      user = await this.#um.signinPopup(this.#withResource(args));
-    } catch (err) {
-      throw signInError(err);
-    }
-    this.#signedIn(user);
+  /**
+   * Send the browser to the identity provider to sign in (code + PKCE; with DPoP the code is
+   * bound to the key by `dpop_jkt`). The PKCE verifier and state wait in the state store for
+   * `handleCallback()`. Never resolves while the page navigates away.
+   */
+  async signinRedirect(args: SigninRedirectArgs = {}): Promise<void> {
+    const { redirectMethod = "assign", ...rest } = args;
+    const dpopJkt = this.#dpop ? await this.#dpop.jkt(this.#client.settings.client_id) : undefined;
+    const request = await this.#client.createSigninRequest({
+      request_type: "si:r",
+      ...(dpopJkt === undefined ? {} : { dpopJkt }),
+      ...this.#withResource(rest),
+    });
+    await navigate(request.url, redirectMethod);
   }
 
   /**
    * Complete sign-in on the redirect page: exchanges the code (with the PKCE verifier),
    * stores the tokens, and removes `code` and `state` from the address bar. Throws
-   * `SignInError` (without the code) on failure. On a popup's callback page it hands the
-   * result to the opening window (whose `signinPopup()` resolves) and then rejects with
-   * `SignInError("not_a_redirect_callback")`, since there is no session to return there.
+   * `SignInError` (without the code) on failure.
    */
   async handleCallback(url?: string): Promise<SessionInfo> {
     const loc = (globalThis as { location?: Location }).location;
     const href = url ?? loc?.href;
     if (!href) throw new SignInError("missing_callback_url");
-    let user: User | undefined;
+    let user: User;
     try {
-      user = await this.#um.signinCallback(href);
+      user = new User(await this.#client.processSigninResponse(href));
+      await this.#store(user);
     } catch (err) {
       throw signInError(err);
     } finally {
       if (loc && href === loc.href) stripCallbackParams(loc);
     }
-    if (!user) throw new SignInError("not_a_redirect_callback");
     return this.#signedIn(user);
   }
 
   /**
    * Sign out: revoke the refresh and access tokens where the identity provider has a
-   * revocation endpoint, clear storage, tell other tabs, and with `redirect: true` go to the
-   * IdP's end-session endpoint.
+   * revocation endpoint, clear storage (and the DPoP key), tell other tabs, and with
+   * `redirect: true` go to the IdP's end-session endpoint.
    */
   async signOut(options: { redirect?: boolean } = {}): Promise<void> {
-    const um = this.#um;
+    const client = this.#client;
     // Read before the local session is cleared: the IdP's logout page wants it as a hint.
-    const idToken = (await this.#load())?.user.id_token;
+    const user = (await this.#load())?.user;
     try {
-      if (await um.metadataService.getRevocationEndpoint(true)) {
-        await um.revokeTokens(["refresh_token", "access_token"]);
+      if (user && (await client.metadataService.getRevocationEndpoint(true))) {
+        // The refresh token first: it is the long-lived one.
+        if (user.refresh_token) await client.revokeToken(user.refresh_token, "refresh_token");
+        await client.revokeToken(user.access_token, "access_token");
       }
     } catch {
       // Revocation is best effort: the local session ends either way.
     }
     await this.#end("signed-out");
-    if (options.redirect) await um.signoutRedirect(idToken ? { id_token_hint: idToken } : {});
+    if (options.redirect) {
+      const idToken = user?.id_token;
+      const request = await client.createSignoutRequest({
+        request_type: "so:r",
+        ...(idToken ? { id_token_hint: idToken } : {}),
+      });
+      await navigate(request.url, "assign");
+    }
   }
 
   /** The current session (never a token), or undefined when signed out. */
@@ -401,7 +413,6 @@ export class OidcTokenSource implements TokenSource {
   /** Stop listening to other tabs (for tests and app teardown). */
   close(): void {
     this.#channel?.close();
-    this.#um.stopSilentRenew();
   }
 
   /** Keeps internals (and anything token-like) out of `JSON.stringify` output. */
@@ -413,7 +424,7 @@ export class OidcTokenSource implements TokenSource {
 
   /** The stored user, read from the store every time (other tabs write it). */
   async #load(): Promise<{ user: User; timing: TokenTiming } | undefined> {
-    const raw = await this.#userStore.get(this.#um.userKey);
+    const raw = await this.#userStore.get(this.#userKey);
     if (!raw) {
       this.#cache = undefined;
       return undefined;
@@ -429,15 +440,19 @@ export class OidcTokenSource implements TokenSource {
     return this.#cache;
   }
 
+  /** Written in oidc-client-ts's format, under its key (`User.toStorageString`). */
+  async #store(user: User): Promise<void> {
+    await this.#userStore.set(this.#userKey, user.toStorageString());
+  }
+
   #info(user: User): SessionInfo {
     return sessionInfo(user, this.#rolesClaim);
   }
 
-  #withResource<T extends { resource?: string | string[] }>(args: T | undefined): T {
-    const a = (args ?? {}) as T;
-    return this.#resource !== undefined && a.resource === undefined
-      ? { ...a, resource: this.#resource }
-      : a;
+  #withResource<T extends { resource?: string | string[] }>(args: T): T {
+    return this.#resource !== undefined && args.resource === undefined
+      ? { ...args, resource: this.#resource }
+      : args;
   }
 
   #signedIn(user: User): SessionInfo {
@@ -452,26 +467,14 @@ export class OidcTokenSource implements TokenSource {
     return session;
   }
 
-  /** `userManager.signinSilent()` (the app's, or oidc-client-ts's renew timer's). */
-  async #silentRenew(args?: SigninSilentArgs): Promise<User | null> {
-    const cached = await this.#load();
-    if (!cached) return await this.#um.signinSilentDirect(args);
-    const renewWindowMs = Math.max(
-      this.#leewayMs,
-      this.#um.settings.accessTokenExpiringNotificationTimeInSeconds * 1000,
-    );
-    return await this.#refresh(cached.user.access_token, false, renewWindowMs, args);
-  }
-
   /** One token request for all concurrent callers in this tab; one per lock across tabs. */
-  #refresh(seen: string, force: boolean, leewayMs: number, args?: SigninSilentArgs): Promise<User> {
+  #refresh(seen: string, force: boolean): Promise<User> {
     if (this.#ended) return Promise.reject(new SessionEndedError(this.#ended));
-    return this.#refreshOnce(seen, force, leewayMs, args);
+    return this.#refreshOnce(seen, force);
   }
 
-  readonly #refreshOnce = singleFlight(
-    (seen: string, force: boolean, leewayMs: number, args?: SigninSilentArgs) =>
-      this.#lock.request(this.#lockName, () => this.#refreshLocked(seen, force, leewayMs, args)),
+  readonly #refreshOnce = singleFlight((seen: string, force: boolean) =>
+    this.#lock.request(this.#lockName, () => this.#refreshLocked(seen, force)),
   );
 
   /**
@@ -479,32 +482,42 @@ export class OidcTokenSource implements TokenSource {
    * refresh only if what is stored still needs it. The new tokens are stored (transaction
    * committed) before this returns and the lock is released.
    */
-  async #refreshLocked(
-    seen: string,
-    force: boolean,
-    leewayMs: number,
-    args?: SigninSilentArgs,
-  ): Promise<User> {
+  async #refreshLocked(seen: string, force: boolean): Promise<User> {
     const stored = await this.#load();
     if (this.#ended) throw new SessionEndedError(this.#ended);
     if (!stored) throw await this.#end("signed-out");
     const { user } = stored;
     const changed = user.access_token !== seen;
-    if ((changed || !force) && !refreshDue(stored.timing, leewayMs, Date.now())) {
+    if ((changed || !force) && !refreshDue(stored.timing, this.#leewayMs, Date.now())) {
       if (changed && user.access_token !== this.#ownToken && !this.#channel?.connected) {
         this.#events.emit({ type: "refresh-done", source: "other-tab", session: this.#info(user) });
       }
       return user;
     }
-    if (!user.refresh_token && !this.#iframeRenew) throw await this.#end("no-refresh-token");
+    const refreshToken = user.refresh_token;
+    if (!refreshToken) throw await this.#end("no-refresh-token");
     this.#events.emit({ type: "refresh-start" });
-    let fresh: User | null;
+    let fresh: User;
     try {
-      fresh = await this.#um.signinSilentDirect(this.#withResource(args));
+      // What oidc-client-ts's UserManager does for a refresh: the stored user is the state
+      // the response is validated against (same subject), and keeps what the response omits.
+      const state = {
+        refresh_token: refreshToken,
+        id_token: user.id_token,
+        session_state: user.session_state,
+        scope: user.scope,
+        profile: user.profile,
+      };
+      const response = await this.#client.useRefreshToken({
+        state,
+        timeoutInSeconds: this.#client.settings.requestTimeoutInSeconds ?? 10,
+        ...this.#withResource({}),
+      });
+      fresh = new User({ ...state, ...response });
+      await this.#store(fresh);
     } catch (err) {
       throw await this.#refreshFailed(err);
     }
-    if (!fresh) throw await this.#refreshFailed(undefined);
     this.#cache = undefined; // the next call reads what was just stored
     this.#transientFailures = 0;
     this.#earlyRetryAt = 0;
@@ -533,7 +546,9 @@ export class OidcTokenSource implements TokenSource {
       this.#cache = undefined;
       if (!fromOtherTab) {
         try {
-          await this.#um.removeUser();
+          await this.#userStore.remove(this.#userKey);
+          // The key the ended session's tokens were bound to goes with them.
+          await this.#dpop?.store.remove(this.#client.settings.client_id);
         } catch {
           // Storage failures must not hide the session end.
         }
@@ -561,9 +576,21 @@ export class OidcTokenSource implements TokenSource {
         session: this.#info(cached.user),
       });
     }
-    // Re-arm oidc-client-ts's expiry events for the token the other tab stored.
-    await this.#um.getUser();
   }
+}
+
+/**
+ * Leave for `url`. The returned promise settles only if the page comes back from the
+ * back-forward cache (`pageshow`), as oidc-client-ts's redirect navigator does: code after
+ * `await signinRedirect()` must not run while the page is leaving.
+ */
+function navigate(url: string, method: "assign" | "replace"): Promise<void> {
+  const g = globalThis as { location?: Location; addEventListener?: Window["addEventListener"] };
+  if (!g.location) return Promise.reject(new SignInError("no_browser_location"));
+  return new Promise((resolve) => {
+    g.addEventListener?.("pageshow", () => resolve(), { once: true });
+    g.location?.[method](url);
+  });
 }
 
 function signInError(err: unknown): SignInError {

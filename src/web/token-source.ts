@@ -3,6 +3,7 @@
  * app learns about sign-in, refresh and session end.
  */
 
+import type { Interceptor } from "@connectrpc/connect";
 import type { RefreshErrorReason, SessionEndedReason } from "./errors.js";
 
 /** What the app may know about the signed-in session. Never contains a token. */
@@ -71,6 +72,12 @@ export interface DpopKeySource {
    * Rejects when there is none (signed out, or the browser's storage was cleared).
    */
   keys(accessToken: string): Promise<CryptoKeyPair>;
+  /**
+   * A new per-call proof interceptor for these keys (`dpopInterceptor` from
+   * `grpc-web-oidc/dpop`), which `createOidcTransport` installs: the transport itself does
+   * not import the DPoP code, so apps without DPoP do not ship it.
+   */
+  interceptor(): Interceptor;
 }
 
 /** A tiny listener set shared by the token sources. */

@@ -6,7 +6,6 @@
 import type { Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport, type GrpcWebTransportOptions } from "@connectrpc/connect-web";
 import { type AuthInterceptorOptions, authInterceptor } from "./auth-interceptor.js";
-import { dpopInterceptor } from "./dpop-interceptor.js";
 import { grpcWebFetch } from "./grpc-web-fetch.js";
 import { assertSecureUrl } from "./secure-url.js";
 import type { TokenSource } from "./token-source.js";
@@ -63,7 +62,7 @@ export function createOidcTransport(options: OidcTransportOptions): Transport {
     interceptors: [
       ...interceptors,
       authInterceptor(tokens, auth),
-      ...(dpop ? [dpopInterceptor({ keys: (t) => dpop.keys(t) })] : []),
+      ...(dpop ? [dpop.interceptor()] : []),
     ],
     // Checked again per request: the URL a call goes to is the one that must be secure.
     fetch: (input, init) => {

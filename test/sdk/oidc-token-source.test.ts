@@ -1,6 +1,7 @@
 // OidcTokenSource on oidc-client-ts against a real loopback OIDC stub (rotation + reuse
 // detection), and through createOidcTransport against a real loopback gRPC-Web server.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { InMemoryWebStorage } from "oidc-client-ts";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   type AuthEvent,
@@ -174,36 +175,28 @@ describe("cross-tab", () => {
     expect(results.some((r) => r.status === "rejected")).toBe(true);
   });
 
-  it("oidc-client-ts's signinSilent (the automatic-renew path) goes through the same single-flight and lock", async () => {
-    const p = await idp({ tokenDelayMs: 30 });
-    const { storage, user } = p.storageWithSession();
-    user.expires_at = Math.floor(Date.now() / 1000) + 45; // inside oidc-client-ts's 60 s window
-    storage.setItem(p.userKey, user.toStorageString());
-    const a = tab(p, storage);
-    const b = tab(p, storage);
-    await Promise.all([
-      a.t.userManager.signinSilent(),
-      b.t.userManager.signinSilent(),
-      a.t.getToken({ forceRefresh: true }),
-    ]);
-    expect(p.refreshGrants).toBe(1);
-    expect(p.reuseDetected).toBe(false);
+  it("refuses the old dpop: true with where DPoP went (grpc-web-oidc/dpop)", async () => {
+    const p = await idp();
+    const options = { ...p.tokenSourceOptions(new InMemoryWebStorage()), dpop: true };
+    expect(() => new OidcTokenSource(options as unknown as OidcTokenSourceOptions)).toThrow(
+      /grpc-web-oidc\/dpop/,
+    );
   });
 
-  it("with automaticSilentRenew on, the timers of two tabs cause one grant", async () => {
+  it("refreshes on oidc-client-ts's OidcClient: no UserManager, no renew timer of its own", async () => {
     const p = await idp({ tokenDelayMs: 30 });
     const { storage, user } = p.storageWithSession();
-    user.expires_at = Math.floor(Date.now() / 1000) + 61; // timer fires in about a second
+    user.expires_at = Math.floor(Date.now() / 1000) + 61; // UserManager's timer would fire in ~1 s
     storage.setItem(p.userKey, user.toStorageString());
-    const settings = { userManagerSettings: { automaticSilentRenew: true } };
-    const a = tab(p, storage, settings);
-    const b = tab(p, storage, settings);
-    await a.t.userManager.getUser(); // arm the expiring timers, as an app's first load does
-    await b.t.userManager.getUser();
-    await expect.poll(() => p.refreshGrants, { interval: 100 }).toBe(1);
+    const a = tab(p, storage);
+    expect("userManager" in a.t).toBe(false);
     await new Promise((r) => setTimeout(r, 1500));
+    expect(p.refreshGrants).toBe(0); // on demand only
+    await a.t.getToken({ forceRefresh: true });
     expect(p.refreshGrants).toBe(1);
-    expect(p.reuseDetected).toBe(false);
+    // Stored in oidc-client-ts's own format and key: a UserManager session carries over.
+    const stored = JSON.parse(storage.getItem(p.userKey) ?? "{}") as { access_token?: string };
+    expect(stored.access_token).toBe(await a.t.getToken());
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { buildAccessPolicy } from "../../../src/access/index.js";
+import { dpop } from "../../../src/web/dpop.js";
 import {
   type AuthEvent,
   createOidcTransport,
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
     ...(config.refreshLeewaySeconds !== undefined
       ? { refreshLeewaySeconds: config.refreshLeewaySeconds }
       : {}),
-    ...(config.dpop ? { dpop: true } : {}),
+    ...(config.dpop ? { dpop: dpop() } : {}),
   });
 
   let promptShown = false;

@@ -5,7 +5,9 @@
  * It never hands a token to the test: bursts report a short fingerprint of each token, enough
  * to tell "same token" from "new token".
  */
+import { UserManager } from "oidc-client-ts";
 import { type AuthEvent, OidcTokenSource } from "../../../src/web/index.js";
+import { resolveTokenStorage } from "../../../src/web/token-storage.js";
 
 /** What the page server serves as `/config.json`. */
 export interface PageConfig {
@@ -91,6 +93,20 @@ async function start(): Promise<OidcTokenSource> {
 
 const started = start();
 
+/** oidc-client-ts alone on this tab's token store (the SDK's own storage, same key). */
+async function plainUserManager(): Promise<UserManager> {
+  const config = (await (await fetch("/config.json")).json()) as PageConfig;
+  const storage = resolveTokenStorage(config.storage);
+  return new UserManager({
+    authority: config.authority,
+    client_id: config.clientId,
+    redirect_uri: `${location.origin}/callback`,
+    scope: config.scope,
+    userStore: storage.userStore,
+    stateStore: storage.stateStore,
+  });
+}
+
 window.gwoTest = {
   ready: started.then(() => undefined),
   async signedIn() {
@@ -125,11 +141,9 @@ window.gwoTest = {
   },
   events: () => [...events],
   async rawRenew() {
-    const um = (await started).userManager as unknown as {
-      signinSilentDirect(): Promise<unknown>;
-    };
+    await started;
     try {
-      await um.signinSilentDirect();
+      await (await plainUserManager()).signinSilent();
       return "ok";
     } catch (err) {
       return describeError(err);
