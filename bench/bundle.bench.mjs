@@ -25,6 +25,7 @@ import { join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { build as esbuild } from "esbuild";
 import { build as viteBuild } from "vite";
+import { ESBUILD_APP } from "./lib/esbuild-app.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const apps = join(root, "bench/apps");
@@ -149,20 +150,15 @@ const browserPlugin = {
 
 async function withEsbuild(entry, browser = false) {
   const r = await esbuild({
+    ...ESBUILD_APP,
     plugins: browser ? [browserPlugin] : [],
     entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
     metafile: true,
-    logLevel: "silent",
   });
   return {
     ...sizes(r.outputFiles.map((f) => f.contents)),
     inputs: Object.keys(r.metafile.inputs),
+    metafile: r.metafile,
   };
 }
 
@@ -203,38 +199,23 @@ async function withVite(entry, browser = false) {
  * leaves of it in the minified bundle, and the same code built alone with its dependencies
  * external.
  */
-async function ownModules(entry, esbuildSizes) {
-  const r = await esbuild({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-  });
-  const inputs = Object.values(r.metafile.outputs).flatMap((o) => Object.entries(o.inputs));
+async function ownModules(esbuildSizes) {
+  const inputs = Object.values(esbuildSizes.b.metafile.outputs).flatMap((o) =>
+    Object.entries(o.inputs),
+  );
   const modules = inputs
     .filter(([path, v]) => path.startsWith("src/") && v.bytesInOutput > 0)
     .map(([path, v]) => ({ path, bytes: v.bytesInOutput }))
     .sort((x, y) => y.bytes - x.bytes);
   const total = modules.reduce((n, m) => n + m.bytes, 0);
   const alone = await esbuild({
+    ...ESBUILD_APP,
     stdin: {
       contents: 'export { createOidcTransport, OidcTokenSource } from "./src/web/index.ts";\n',
       resolveDir: root,
       loader: "ts",
     },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
     packages: "external",
-    logLevel: "silent",
   });
   const share = esbuildSizes.b.brotli - esbuildSizes.a.brotli - esbuildSizes.p.brotli;
   return { modules, total, share, standalone: sizes(alone.outputFiles.map((f) => f.contents)) };
@@ -268,7 +249,7 @@ export async function run() {
   }
   // The SDK's browser entry itself, with every dependency inside.
   const entry = await withEsbuild(join(root, "src/web/index.ts"));
-  const own = await ownModules(join(apps, APPS.b.file), got.full.esbuild);
+  const own = await ownModules(got.full.esbuild);
   nodeOnly = [...new Set([...nodeOnly, ...entry.inputs.filter((i) => NODE_ONLY.test(i))])];
 
   const figures = [];

@@ -11,6 +11,7 @@ import { createServer } from "node:http";
 import { brotliCompressSync, constants } from "node:zlib";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
+import { ESBUILD_APP } from "./lib/esbuild-app.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
@@ -151,14 +152,8 @@ async function sdkBytes() {
       resolveDir: root,
       loader: "ts",
     },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
+    ...ESBUILD_APP,
     external: ["@connectrpc/*", "@bufbuild/*", "oidc-client-ts"],
-    logLevel: "silent",
   });
   const bytes = r.outputFiles[0].contents;
   return brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
@@ -172,14 +167,8 @@ async function codeBytes() {
       resolveDir: root,
       loader: "ts",
     },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
+    ...ESBUILD_APP,
     external: ["@connectrpc/*", "@bufbuild/*", "oidc-client-ts", "./src/web/stream-replay.ts"],
-    logLevel: "silent",
   });
   const bytes = r.outputFiles[0].contents;
   return brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;

@@ -4,6 +4,7 @@
 // difference is our transport (cookies, the refusal fix, session-ended). Goal: at most 1.1x.
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { ESBUILD_APP } from "./lib/esbuild-app.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -25,15 +26,9 @@ const APPS = {
 
 async function size(contents) {
   const r = await build({
+    ...ESBUILD_APP,
     stdin: { contents, resolveDir: root, loader: "ts" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
     metafile: true,
-    logLevel: "silent",
   });
   const bytes = r.outputFiles[0].contents;
   const inputs = Object.keys(r.metafile.inputs);

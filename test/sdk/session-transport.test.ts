@@ -3,7 +3,6 @@
 // top-level navigations; the entry bundles without oidc-client-ts.
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { NotesService, WhoAmIResponseSchema } from "../../demo/gen/demo/v1/notes_pb.js";
 import type { AuthEvent } from "../../src/web/index.js";
@@ -14,6 +13,7 @@ import {
   isSessionEnded,
   sessionEndedReason,
 } from "../../src/web/session.js";
+import { bundleForBrowser } from "./helpers/browser-bundle.js";
 
 const GATEWAY = "https://api.example.com";
 
@@ -145,16 +145,7 @@ describe("GatewaySession", () => {
 
 describe("grpc-web-oidc/session entry", () => {
   it("bundles for the browser without oidc-client-ts or the token-mode source", async () => {
-    const result = await build({
-      entryPoints: ["src/web/session.ts"],
-      bundle: true,
-      platform: "browser",
-      format: "esm",
-      write: false,
-      metafile: true,
-      logLevel: "silent",
-    });
-    const inputs = Object.keys(result.metafile.inputs);
+    const { inputs } = await bundleForBrowser("src/web/session.ts");
     expect(inputs).toContain("src/web/session-transport.ts");
     expect(inputs.filter((f) => /oidc-client-ts|oidc-token-source|user-manager/.test(f))).toEqual(
       [],
