@@ -34,6 +34,26 @@ async function storedTokens(page: Page): Promise<{ access: string; id: string }>
   return { access: user.access_token ?? "", id: user.id_token ?? "" };
 }
 
+/** `iat` (seconds) of the refresh token the page holds. */
+async function refreshTokenIssuedAt(page: Page): Promise<number> {
+  const entries = await oidcUserEntries(page);
+  const user = JSON.parse(entries[0]?.value ?? "{}") as { refresh_token?: string };
+  const iat = decode((user.refresh_token ?? "").split(".")[1] ?? "").iat;
+  if (typeof iat !== "number") throw new Error("the page holds no Keycloak refresh token");
+  return iat;
+}
+
+/**
+ * Waits until the clock is past the second `iat` names. Keycloak's admin "log out user"
+ * (`UserResource.logout`) sets the user's not-before to `Time.currentTime()`, in whole
+ * seconds, and its refresh check (`TokenManager.NotBeforeCheck`) refuses a token only when
+ * `iat < notBefore`: a logout in the same second as the token's issuance does not revoke it.
+ */
+async function waitPastSecond(iat: number): Promise<void> {
+  const wait = (iat + 1) * 1000 + 50 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
 /** A raw gRPC-Web call; the grpc-status from the headers or the trailer frame. */
 async function grpcStatus(baseUrl: string, authorization: string): Promise<number> {
   const agent = new Agent({ connect: { ca: readFileSync(pki.ca.cert, "utf8") }, allowH2: true });
@@ -206,7 +226,13 @@ test.describe("Keycloak", () => {
       const tab = await openTab(context, url);
       await signIn(tab, { context, appUrl: url, idp: keycloak.stressIdp });
       expect(await keycloak.realm.offlineSessions("reader")).toBe(1);
+      // The offline session survives the logout (below), so only the user's not-before refuses
+      // its token, and only from the second after the token was issued (waitPastSecond):
+      // without the wait, sign-in and logout in the same second left the token working.
+      const iat = await refreshTokenIssuedAt(tab);
+      await waitPastSecond(iat);
       await keycloak.realm.logoutUser("reader");
+      expect(await keycloak.realm.notBefore("reader")).toBeGreaterThan(iat);
       expect(await keycloak.realm.sessions("reader")).toBe(0);
       // Measured on Keycloak 26.7.3: the offline session record survives the logout (the admin
       // console still lists it, with its 30-day idle timeout), yet its refresh token is refused.

@@ -45,6 +45,11 @@ export interface KeycloakRealm {
   sessions(user: UserName): Promise<number>;
   /** Offline sessions of `user` for the client. */
   offlineSessions(user: UserName): Promise<number>;
+  /**
+   * The user's not-before time in whole seconds (0 when never set): "log out user" sets it to
+   * the current second, and Keycloak refuses a token only if its `iat` is before it.
+   */
+  notBefore(user: UserName): Promise<number>;
   /** The realm as the admin API returns it. */
   representation(): Promise<Record<string, unknown>>;
   /** The client as the admin API returns it. */
@@ -201,6 +206,8 @@ export async function configureRealm(
     sessions: async (u) => (await json<unknown[]>(`${r}/users/${userId(u)}/sessions`)).length,
     offlineSessions: async (u) =>
       (await json<unknown[]>(`${r}/users/${userId(u)}/offline-sessions/${clientId}`)).length,
+    notBefore: async (u) =>
+      (await json<{ notBefore?: number }>(`${r}/users/${userId(u)}`)).notBefore ?? 0,
     representation: () => json(r),
     client: () => json(`${r}/clients/${clientId}`),
   };
