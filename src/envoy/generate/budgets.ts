@@ -60,20 +60,24 @@ export function servedAtEdge(model: GatewayModel, path: string): boolean {
 export function routeAction(model: GatewayModel, cls: TrafficClass): JsonObject {
   return {
     cluster: CLASS_CLUSTERS[cls],
-    // The default 15 s route timeout would cut server streams; the client's grpc-timeout
-    // (capped) and max_stream_duration bound each call instead.
+    // The default 15 s route timeout would cut server streams; max_stream_duration bounds each
+    // call instead. No grpc_timeout_header_max: with it Envoy enforces the client's
+    // grpc-timeout itself and resets a stream that already sent messages, racing the backend's
+    // DEADLINE_EXCEEDED trailers (clients read 4 or 2, and grpc-web in binary mode loses the
+    // messages). The backend enforces the deadline (Envoy forwards grpc-timeout) and ends the
+    // call with DEADLINE_EXCEEDED after the messages sent in time.
     timeout: "0s",
     max_stream_duration: {
       max_stream_duration: seconds(model.limits.maxStreamDurationSeconds),
-      grpc_timeout_header_max: seconds(model.limits.maxGrpcTimeoutSeconds),
     },
   };
 }
 
 /**
  * The routes of the API virtual host: public methods by exact path, then streaming methods by
- * exact path, then one prefix per service for its unary methods. Every forwarding route caps
- * the client's `grpc-timeout` and the life of the call (`limits.maxStreamDuration`).
+ * exact path, then one prefix per service for its unary methods. Every forwarding route bounds
+ * the life of the call (`limits.maxStreamDuration`); the client's `grpc-timeout` is the
+ * backend's to enforce.
  */
 export function classRoutes(
   model: GatewayModel,

@@ -313,6 +313,11 @@ class Reader {
   limits(): LimitsModel {
     const p = "limits";
     const d = DEFAULT_LIMITS;
+    if (this.has([p, "maxGrpcTimeout"]))
+      this.fail(
+        [p, "maxGrpcTimeout"],
+        "is no longer a gateway setting: Envoy enforcing a client's grpc-timeout resets streams that already sent messages; the backend enforces deadlines, and maxStreamDuration bounds every call",
+      );
     this.object(
       [p],
       [
@@ -322,7 +327,6 @@ class Reader {
         "streamIdleTimeout",
         "connectionIdleTimeout",
         "tlsHandshakeTimeout",
-        "maxGrpcTimeout",
         "maxStreamDuration",
         "maxConcurrentStreams",
         "maxHeapBytes",
@@ -368,12 +372,6 @@ class Reader {
         d.tlsHandshakeTimeoutSeconds,
         1,
         60,
-      ),
-      maxGrpcTimeoutSeconds: this.duration(
-        [p, "maxGrpcTimeout"],
-        d.maxGrpcTimeoutSeconds,
-        1,
-        86400,
       ),
       maxStreamDurationSeconds: this.duration(
         [p, "maxStreamDuration"],

@@ -75,8 +75,8 @@ export const GRPC_LOCAL_REPLIES: readonly GrpcLocalReply[] = [
     grpcStatus: Code.DeadlineExceeded,
     message: DEADLINE_EXCEEDED_MESSAGE,
     why:
-      "the caller's grpc-timeout ran out before the backend answered (route max_stream_duration: " +
-      "'downstream duration timeout'). DEADLINE_EXCEEDED, not the UNAVAILABLE of gRPC's HTTP table: " +
+      "limits.maxStreamDuration ran out before the backend answered (route max_stream_duration: " +
+      "'downstream duration timeout'; a client's grpc-timeout is the backend's to enforce). DEADLINE_EXCEEDED, not the UNAVAILABLE of gRPC's HTTP table: " +
       "the generated routes have no other timeout that answers 504, and a client must not retry it " +
       "as if the backend were down",
   },

@@ -129,8 +129,6 @@ export interface LimitsModel {
    * @default 5
    */
   readonly tlsHandshakeTimeoutSeconds: number;
-  /** Cap on a client's `grpc-timeout`, seconds. @default 3600 */
-  readonly maxGrpcTimeoutSeconds: number;
   /**
    * Longest life of any call at the gateway, seconds (route `max_stream_duration`): the token is
    * checked once, when a stream starts, so this bounds how long a stream outlives it. A hard
@@ -193,7 +191,6 @@ export const DEFAULT_LIMITS: LimitsModel = {
   streamIdleTimeoutSeconds: 300,
   connectionIdleTimeoutSeconds: 10,
   tlsHandshakeTimeoutSeconds: 5,
-  maxGrpcTimeoutSeconds: 3600,
   maxStreamDurationSeconds: 960,
   maxConcurrentStreams: 100,
   maxHeapBytes: 1073741824,

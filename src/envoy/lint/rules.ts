@@ -17,6 +17,7 @@ import { dpopWithoutProofCheck } from "./dpop/dpop-without-proof-check.js";
 import { extAuthzFailOpen } from "./dpop/ext-authz-fail-open.js";
 import { adminNonLoopback } from "./http/admin-non-loopback.js";
 import { edgeRemoteAddressOff } from "./http/edge-remote-address-off.js";
+import { grpcTimeoutResetsStreams } from "./http/grpc-timeout-resets-streams.js";
 import { grpcWebMissing } from "./http/grpc-web-missing.js";
 import { pathNormalizationOff } from "./http/path-normalization-off.js";
 import { ratelimitNotEnforced } from "./http/ratelimit-not-enforced.js";
@@ -74,6 +75,7 @@ export const LINT_RULES: readonly LintRule[] = [
   upstreamTlsNoCa,
   upstreamTlsNoSan,
   routeTimeoutCutsStreams,
+  grpcTimeoutResetsStreams,
   corsExposeHeaders,
   corsAllowAuthorization,
   corsDeprecatedField,

@@ -150,6 +150,20 @@ export function crossReferences(ctx: ConfigQuery): Issue[] {
           "the router ends the filter chain and must be the last HTTP filter; Envoy refuses this chain",
         ),
       );
+    // ...and one that ends with a filter known not to be terminal (no router after it).
+    const last = chain.at(-1);
+    const nonTerminal: readonly (string | undefined)[] = Object.values(FILTER_TYPES).filter(
+      (t) => t !== FILTER_TYPES.router,
+    );
+    if (router < 0 && last !== undefined && nonTerminal.includes(last.type))
+      out.push(
+        issue(
+          last.filter,
+          "name",
+          "terminal-filter-not-last",
+          "the last HTTP filter must be the router (a terminal filter); Envoy refuses a chain that ends with this one",
+        ),
+      );
     const names = new Set(chain.map((f) => String(f.filter.name)));
     const check = (holder: DecodedMessage) => {
       const tpfc = holder.typed_per_filter_config;

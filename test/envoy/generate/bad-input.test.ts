@@ -148,6 +148,12 @@ describe("gateway.yaml: bad input names the field, the position and why", () => 
       "limits.streamBudget",
       /between 1 and/,
     ],
+    [
+      "the removed maxGrpcTimeout",
+      edit(/streamIdleTimeout:/, "  streamIdleTimeout: 5m\n  maxGrpcTimeout: 1h"),
+      "limits.maxGrpcTimeout",
+      /backend enforces deadlines/,
+    ],
     ["health watch as text", edit(/watch:/, "  watch: maybe"), "health.watch", /true or false/],
     ["rate limit without tokens", edit(/maxTokens:/, ""), "rateLimit.maxTokens", /required/],
   ];

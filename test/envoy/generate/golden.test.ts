@@ -190,7 +190,6 @@ describe("the generated bootstrap", () => {
       expect(r.route.timeout).toBe("0s");
       expect(r.route.max_stream_duration).toEqual({
         max_stream_duration: "960s",
-        grpc_timeout_header_max: "3600s",
       });
     }
   });

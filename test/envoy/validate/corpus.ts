@@ -883,6 +883,13 @@ export const CASES: readonly CorpusCase[] = [
     find: "envoy.filters.http.router",
   },
   {
+    name: "xref-no-router",
+    kind: "xref",
+    rule: "terminal-filter-not-last",
+    text: (good) => good.replace(/ +- name: envoy\.filters\.http\.router\n(?: +.*\n){2}/, ""),
+    find: "envoy.filters.http.grpc_web",
+  },
+  {
     name: "lint-cors-after-auth",
     kind: "lint",
     rule: "cors-after-auth",
@@ -1043,6 +1050,15 @@ export const CASES: readonly CorpusCase[] = [
     mutate: del([...ROUTES, 2, "route", "max_stream_duration"]),
     find: "timeout",
     after: "prefix: /demo.v1.NotesService/",
+  },
+  {
+    name: "lint-route-grpc-timeout-header-max",
+    kind: "lint",
+    rule: "grpc-timeout-resets-streams",
+    warning: true,
+    mutate: set([...ROUTES, 1, "route", "max_stream_duration", "grpc_timeout_header_max"], "3600s"),
+    find: "grpc_timeout_header_max",
+    after: "path: /demo.v1.NotesService/WatchNotes",
   },
   {
     name: "lint-cors-expose-headers",

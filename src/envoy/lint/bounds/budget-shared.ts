@@ -29,9 +29,9 @@ import type { LintRule } from "../rule.js";
  *                       domains: ["*"]
  *                       routes:
  *                         - match: { path: /grpc.health.v1.Health/Check }
- *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                         - match: { prefix: /demo.v1.NotesService/ }
- *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                 http_filters:
  *                   - name: envoy.filters.http.grpc_web
  *                     typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb }
@@ -66,13 +66,13 @@ import type { LintRule } from "../rule.js";
  *                       domains: ["*"]
  *                       routes:
  *                         - match: { path: /grpc.health.v1.Health/Check }
- *                           route: { cluster: backend_public, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend_public, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                         - match: { path: /grpc.health.v1.Health/Watch }
  *                           direct_response: { status: 404 }
  *                         - match: { path: /demo.v1.NotesService/WatchNotes }
- *                           route: { cluster: backend_streams, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend_streams, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                         - match: { prefix: /demo.v1.NotesService/ }
- *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                 http_filters:
  *                   - name: envoy.filters.http.grpc_web
  *                     typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb }

@@ -6,8 +6,9 @@ import type { LintRule } from "../rule.js";
 /**
  * A route without a timeout (`timeout: 0s`, as server streams need) sets
  * `max_stream_duration.max_stream_duration`. The access token is checked once, when a stream
- * starts; `grpc_timeout_header_max` only caps what a client asks for, and a client that asks
- * for nothing keeps its stream, and the token's access, forever. With the services known, the
+ * starts; `grpc_timeout_header_max` only caps what a client asks for (and resets started
+ * streams: `grpc-timeout-resets-streams`), and a client that asks for nothing keeps its stream,
+ * and the token's access, forever. With the services known, the
  * routes of streaming methods are checked; without, every route with `timeout: 0s`.
  *
  * ### Invalid
@@ -29,11 +30,11 @@ import type { LintRule } from "../rule.js";
  *                       domains: ["*"]
  *                       routes:
  *                         - match: { path: /grpc.health.v1.Health/Check }
- *                           route: { cluster: backend_public, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend_public, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                         - match: { path: /demo.v1.NotesService/WatchNotes }
  *                           route: { cluster: backend_streams, timeout: 0s, max_stream_duration: { grpc_timeout_header_max: 3600s } }
  *                         - match: { prefix: /demo.v1.NotesService/ }
- *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                 http_filters:
  *                   - name: envoy.filters.http.grpc_web
  *                     typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb }
@@ -82,13 +83,13 @@ import type { LintRule } from "../rule.js";
  *                       domains: ["*"]
  *                       routes:
  *                         - match: { path: /grpc.health.v1.Health/Check }
- *                           route: { cluster: backend_public, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend_public, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                         - match: { path: /grpc.health.v1.Health/Watch }
  *                           direct_response: { status: 404 }
  *                         - match: { path: /demo.v1.NotesService/WatchNotes }
- *                           route: { cluster: backend_streams, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend_streams, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                         - match: { prefix: /demo.v1.NotesService/ }
- *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s, grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                 http_filters:
  *                   - name: envoy.filters.http.grpc_web
  *                     typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb }

@@ -96,7 +96,7 @@ import type { LintRule } from "../rule.js";
  *                       domains: ["*"]
  *                       routes:
  *                         - match: { prefix: /demo.v1.NotesService/ }
- *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { grpc_timeout_header_max: 3600s } }
+ *                           route: { cluster: backend, timeout: 0s, max_stream_duration: { max_stream_duration: 900s } }
  *                 http_filters:
  *                   - name: envoy.filters.http.grpc_web
  *                     typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb }
