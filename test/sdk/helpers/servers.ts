@@ -39,8 +39,19 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * Room for this many connections the kernel has accepted but the server has not yet picked up.
+ * Node's default (511) is less than the 1,000 calls a test starts at once from this same
+ * process (fetch opens one connection per call): the connects beyond it were dropped and
+ * retried by SYN retransmission (1 s, 3 s, 7 s, 15 s), and on a busy machine the retry came
+ * after undici's 10 s connect timeout ("fetch failed", UND_ERR_CONNECT_TIMEOUT).
+ */
+const BACKLOG = 2048;
+
 async function listen(server: Server, origin = "http://127.0.0.1"): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) =>
+    server.listen({ port: 0, host: "127.0.0.1", backlog: BACKLOG }, r),
+  );
   const { port } = server.address() as AddressInfo;
   return `${origin}:${port}`;
 }
