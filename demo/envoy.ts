@@ -23,7 +23,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
+import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type ClaimSettings, resolveClaimSettings } from "../src/access/index.js";
@@ -149,7 +149,8 @@ export class EnvoyStartError extends Error {
   readonly addressInUse: boolean;
   constructor(message: string) {
     super(message);
-    this.addressInUse = /address already in use|cannot bind/i.test(message);
+    // "duplicate address": two of Envoy's own listeners were given one port.
+    this.addressInUse = /address already in use|cannot bind|duplicate address/i.test(message);
   }
 }
 
@@ -172,6 +173,28 @@ export function bindAndRelease(port: number, host = "127.0.0.1"): Promise<number
 /** Picks a free TCP port on 127.0.0.1 (bind 0, read, close): Envoy needs numbers in its config. */
 export function freePort(): Promise<number> {
   return bindAndRelease(0);
+}
+
+/**
+ * Picks `count` distinct free TCP ports on `host`: all are bound before any is released. (One
+ * bind-and-release after another may get the same port twice; Envoy then refuses its config:
+ * "has duplicate address … as existing listener".)
+ */
+export async function freePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const s = createServer();
+      servers.push(s);
+      await new Promise<void>((ok, fail) => {
+        s.once("error", fail);
+        s.listen(0, host, ok);
+      });
+    }
+    return servers.map((s) => (s.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
+  }
 }
 
 /** The gateway model for the local stack. */
@@ -292,6 +315,9 @@ export function swapMount(dir: string, files: Readonly<Record<string, string>>):
   renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
 }
 
+/** Envoy starts tried with fresh ports when a picked one was taken meanwhile. */
+const START_ATTEMPTS = 5;
+
 /** Generates the local config, starts Envoy and waits until it is ready. Throws EnvoyStartError. */
 export async function startEnvoy(o: StartEnvoyOptions): Promise<RunningEnvoy> {
   // Ports picked here can be taken by someone else between our probe and Envoy's
@@ -304,7 +330,8 @@ export async function startEnvoy(o: StartEnvoyOptions): Promise<RunningEnvoy> {
     try {
       return await startOnce(o, bin.path, version);
     } catch (err) {
-      if (!(picked && attempt < 3 && err instanceof EnvoyStartError && err.addressInUse)) throw err;
+      const retry = picked && err instanceof EnvoyStartError && err.addressInUse;
+      if (!retry || attempt >= START_ATTEMPTS) throw err;
     }
   }
 }
@@ -395,9 +422,11 @@ async function startOnce(
 
 /** Picks the ports, mounts the certificates and writes the config and SDS files into `workDir`. */
 async function writeLocalConfig(o: StartEnvoyOptions, workDir: string) {
-  const port = o.port || (await freePort());
-  const adminPort = o.adminPort || (await freePort());
-  const probePort = o.probePort === undefined ? undefined : o.probePort || (await freePort());
+  const [port = 0, adminPort = 0, probePort] = await pickPorts([
+    o.port ?? 0,
+    o.adminPort ?? 0,
+    ...(o.probePort === undefined ? [] : [o.probePort]),
+  ]);
   const model = localGatewayModel({ ...o, workDir, port, adminPort, probePort });
 
   const tls = join(workDir, "tls");
@@ -418,6 +447,12 @@ async function writeLocalConfig(o: StartEnvoyOptions, workDir: string) {
   const configPath = join(workDir, "envoy.yaml");
   writeFileSync(configPath, o.configTransform?.(bundle.envoyYaml) ?? bundle.envoyYaml);
   return { port, adminPort, probePort, model, tls, configPath };
+}
+
+/** `ports` with each 0 replaced by a free port, all distinct from each other and the rest. */
+async function pickPorts(ports: readonly number[]): Promise<number[]> {
+  const fresh = await freePorts(ports.filter((p) => !p).length);
+  return ports.map((p) => p || (fresh.shift() ?? 0));
 }
 
 async function waitReady(
