@@ -81,9 +81,11 @@ export function banner({ stack, directReason, logs }: BannerInput): string {
     stack.session
       ? `Session mode (GWO_SESSION=bff): Envoy's oauth2 filter is the IdP's confidential client and keeps the tokens in HttpOnly cookies; the app never holds a token. Sign in at ${stack.apiUrl}/oauth2/signin, sign out at ${stack.apiUrl}/oauth2/signout.`
       : "Token mode: the app holds the tokens (GWO_SESSION=bff switches to session mode).",
-    stack.dpop
-      ? "DPoP is on (GWO_DPOP=on): tokens are bound to a key the page cannot export; every call carries a proof, checked before the backend runs."
-      : "DPoP is off (GWO_DPOP=on turns it on).",
+    stack.session
+      ? "DPoP: not used in session mode (the browser holds no token; GWO_DPOP applies to token mode)."
+      : stack.dpop
+        ? "DPoP is on (the default; GWO_DPOP=off turns it off): tokens are bound to a key the page cannot export; every call carries a proof, checked before the backend runs."
+        : "DPoP is off (GWO_DPOP=off): the tokens are plain Bearer tokens.",
     `Logs: ${stack.path === "envoy" ? `${log(logs.envoyFile)} (Envoy access log), ` : ""}` +
       `${log(logs.backendFile)} (backend: denials, reloads, refused handshakes).`,
     `Dev users (login / password): ${DEV_USERS.map((u) => `${u.login} / ${u.password}`).join(", ")}`,

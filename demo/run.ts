@@ -18,6 +18,7 @@ import { banner } from "./banner.js";
 import { ensureEnvoy } from "./envoy-install.js";
 import { IdpConfigError } from "./idp/server.js";
 import { DEFAULT_LOG_DIR, openDemoLogs } from "./logs.js";
+import { resolveModes } from "./modes.js";
 import {
   assertPortsFree,
   DEMO_PORTS,
@@ -51,12 +52,17 @@ function portsFromEnv(env: NodeJS.ProcessEnv): StackPorts {
 
 /**
  * An on/off switch from the environment (`on|1|true`, `off|0|false`); with `auto`, also
- * "auto". Unset or empty means `fallback`.
+ * "auto". Unset or empty means `fallback` (`unset`: undefined, the caller's default applies).
  */
-function onOff(name: string, fallback: "on" | "off"): boolean;
+function onOff(name: string, fallback: "unset"): boolean | undefined;
 function onOff(name: string, fallback: "auto", auto: true): boolean | "auto";
-function onOff(name: string, fallback: "on" | "off" | "auto", auto = false): boolean | "auto" {
+function onOff(
+  name: string,
+  fallback: "unset" | "auto",
+  auto = false,
+): boolean | "auto" | undefined {
   const raw = process.env[name] ?? "";
+  if (raw === "" && fallback === "unset") return undefined;
   const value = (raw === "" ? fallback : raw).toLowerCase();
   if (auto && value === "auto") return "auto";
   if (["on", "1", "true"].includes(value)) return true;
@@ -93,10 +99,11 @@ async function main(): Promise<number> {
     envoy = onOff("GWO_ENVOY", "auto", true);
     tokenTtl = optionalNumber("GWO_TOKEN_TTL");
     renewWindow = optionalNumber("GWO_RENEW_WINDOW");
-    // Off by default: DPoP needs an IdP that binds tokens; the demo's does (GWO_DPOP=on).
-    dpop = onOff("GWO_DPOP", "off");
-    session = sessionMode(process.env.GWO_SESSION);
-    if (session && dpop) throw new UsageError("GWO_SESSION=bff and GWO_DPOP=on: pick one mode");
+    // Token mode runs with DPoP unless GWO_DPOP=off; session mode has none (demo/modes.ts).
+    ({ session, dpop } = resolveModes({
+      session: sessionMode(process.env.GWO_SESSION),
+      dpop: onOff("GWO_DPOP", "unset"),
+    }));
     if (session && envoy === false)
       throw new UsageError("GWO_SESSION=bff needs Envoy (its oauth2 filter holds the tokens)");
   } catch (err) {

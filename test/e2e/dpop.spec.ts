@@ -1,5 +1,6 @@
 /**
- * `GWO_DPOP=on` in real Chromium, on both paths (direct, and browser → Envoy → ext_authz
+ * DPoP (the demo's default in token mode; `GWO_DPOP=off` turns it off, bearer.spec.ts) in real
+ * Chromium, on both paths (direct, and browser → Envoy → ext_authz
  * verifier → backend): sign-in binds the tokens to a key the page cannot export, every
  * call carries `Authorization: DPoP` and a fresh proof, the stream too, two tabs share the
  * key and one refresh per expiry, and a token copied out of the page is useless elsewhere.
@@ -12,7 +13,8 @@ import { makeProof, proofKey } from "../server/helpers/dpop-proof.js";
 import { burst, byId, callAndWait, countLog, openApp, screenshot, watchStream } from "./app.js";
 import { expect, test } from "./fixtures.js";
 
-test.use({ stackOptions: { dpop: true } });
+// No test.use: the suite's stack runs the demo's default (demo/modes.ts), DPoP on, and this file
+// shares it with app.spec.ts instead of starting one more per project.
 
 /** Every API request the page sends, with its credentials. */
 function recordApiCalls(page: Page, apiUrl: string) {

@@ -3,7 +3,8 @@
  * `@playwright/test`:
  *
  * - `stack` (worker): the whole demo stack (PKI, IdP, backend, web app, and Envoy on the
- *   `envoy` project) on ephemeral ports, started once per worker and closed when it ends.
+ *   `envoy` project) on ephemeral ports, started once per worker and closed when it ends. It runs
+ *   the demo's modes (demo/modes.ts): token mode with DPoP unless a file sets `dpop: false`.
  *   Shape it per file with `test.use({ stackOptions: { tokenTtl: 60 } })` (a new worker then
  *   starts a stack for that file).
  * - `appUrl` (worker): the web app's URL on that stack.
@@ -15,6 +16,7 @@
  * On the `envoy` project every test is skipped, with the reason, when no Envoy binary is found.
  */
 import { test as base, type Page } from "@playwright/test";
+import { resolveModes } from "../../demo/modes.js";
 import { type Stack, type StackOptions, startStack } from "../../demo/stack.js";
 import { findEnvoy } from "../../src/envoy/find-binary.js";
 import { signInAs } from "./app.js";
@@ -73,6 +75,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         tokenTtl: DEFAULT_TTL,
         renewWindow: DEFAULT_RENEW_WINDOW,
         ...stackOptions,
+        // `npm run demo`'s defaults: DPoP on in token mode, none in session mode.
+        ...resolveModes(stackOptions),
         web: true,
         envoy: stackPath === "envoy",
       });

@@ -90,6 +90,15 @@ describe("ports", () => {
     expect(run.output()).toContain("GWO_IDP_PORT=<port> npm run demo");
   });
 
+  it("npm run demo exits 2 on GWO_DPOP=on with GWO_SESSION=bff, and on a GWO_DPOP that is not on/off", async () => {
+    const both = runDemo({ GWO_SESSION: "bff", GWO_DPOP: "on" });
+    expect(await both.exit).toBe(2);
+    expect(both.output()).toContain("in session mode (GWO_SESSION=bff) the browser holds none");
+    const bad = runDemo({ GWO_DPOP: "maybe" });
+    expect(await bad.exit).toBe(2);
+    expect(bad.output()).toContain("GWO_DPOP=maybe: use on or off");
+  }, 60_000);
+
   it("npm run demo exits 2 on a malformed port variable", async () => {
     const run = runDemo({ GWO_WEB_PORT: "70000" });
     expect(await run.exit).toBe(2);
@@ -123,6 +132,8 @@ describe("npm run demo", () => {
     expect(out).toContain("reader / reader, writer / writer, admin / admin");
     expect(out).toContain("Trust the development CA");
     expect(out).toMatch(/^Ready: open https:\/\/localhost:\d+/m);
+    // Token mode runs with DPoP unless GWO_DPOP=off.
+    expect(out).toContain("DPoP is on (the default; GWO_DPOP=off turns it off)");
     run.child.kill("SIGINT");
     expect(await run.exit).toBe(0);
     expect(run.output()).toContain("Stopped.");
