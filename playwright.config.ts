@@ -41,10 +41,11 @@ export default defineConfig<object, SuiteOptions>({
     screenshot: "only-on-failure",
   },
   projects: [
-    { name: "direct", use: { stackPath: "direct" }, testIgnore: "**/session.spec.ts" },
-    { name: "envoy", use: { stackPath: "envoy" }, testIgnore: "**/session.spec.ts" },
-    // Session mode (GWO_SESSION=bff): the gateway holds the tokens; it needs Envoy.
-    { name: "session", use: { stackPath: "envoy" }, testMatch: "**/session.spec.ts" },
+    { name: "direct", use: { stackPath: "direct" }, testIgnore: "**/session*.spec.ts" },
+    { name: "envoy", use: { stackPath: "envoy" }, testIgnore: "**/session*.spec.ts" },
+    // Session mode (GWO_SESSION=bff): the gateway holds the tokens; it needs Envoy. Cross-origin
+    // (session.spec.ts) and same-origin, the app served by the gateway (session-same-origin.spec.ts).
+    { name: "session", use: { stackPath: "envoy" }, testMatch: "**/session*.spec.ts" },
     // The browser SDK under cross-tab stress against an IdP (test/sdk/browser): no API stack.
     { name: "sdk-browser", testDir: "test/sdk/browser", testMatch: "**/*.spec.ts" },
     // Foreign gRPC-Web clients (Google's grpc-web) against its own gateway and dev listener.

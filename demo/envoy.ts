@@ -103,6 +103,12 @@ export interface StartEnvoyOptions {
   /** Receives Envoy's stdout/stderr lines (access log and warnings). @default dropped */
   log?: (line: string) => void;
   /**
+   * Envoy's `--component-log-level` (the rest stays at `warning`). Debug output of the oauth2
+   * filter includes the IdP's refusal bodies, never a token. @default none
+   * @example "oauth2:debug"
+   */
+  componentLogLevels?: string;
+  /**
    * Edits the generated config before Envoy loads it (benchmarks compare the chain with the
    * same config without some filters). @default none
    */
@@ -115,6 +121,33 @@ export interface LocalSessionOptions {
   appUrl: string;
   /** SameSite of the token cookies. @default "Lax" */
   sameSite?: "Strict" | "Lax";
+  /**
+   * Same-origin deployment: Envoy also serves the web app, proxying GET/HEAD requests that are
+   * not RPCs to the app's HTTPS server on 127.0.0.1 (certificate `localhost`, dev CA); `appUrl`
+   * is then Envoy's own URL.
+   * @default undefined (the app is on its own origin and calls with CORS)
+   * @example { port: 5173 }
+   */
+  app?: { port: number };
+  /**
+   * Another IdP than the demo's (whose paths and client are the default): the gateway's client
+   * there, its endpoints and the scopes to ask for. The client secret stays the development
+   * PKI's `secrets.gatewayClientSecret`: register the client with that value.
+   * @default the demo IdP (`grpc-web-oidc-gateway`, `<issuer>/auth`, `/token`, `/session/end`)
+   * @example { clientId: "notes-gateway", authorizationEndpoint: `${issuer}/protocol/openid-connect/auth`, tokenEndpoint: `${issuer}/protocol/openid-connect/token`, endSessionEndpoint: `${issuer}/protocol/openid-connect/logout`, scopes: ["openid", "notes.read"] }
+   */
+  provider?: SessionProvider;
+}
+
+/** The session-mode gateway's client at an IdP other than the demo's. */
+export interface SessionProvider {
+  clientId: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  endSessionEndpoint?: string;
+  scopes: string[];
+  /** RFC 8707 resource indicators. @default none */
+  resources?: string[];
 }
 
 /** Which mounted certificate folder to rotate. */
@@ -272,16 +305,34 @@ export function localGatewayModel(o: {
       : undefined,
     session: o.session && {
       mode: "bff",
-      clientId: DEMO_GATEWAY_CLIENT_ID,
+      clientId: o.session.provider?.clientId ?? DEMO_GATEWAY_CLIENT_ID,
       clientSecretFile: join(secrets, "client-secret"),
       hmacSecretFile: join(secrets, "hmac-secret"),
       gatewayOrigin: `https://localhost:${o.port}`,
-      appUrl: o.session.appUrl,
-      authorizationEndpoint: `${o.idpIssuer}/auth`,
-      tokenEndpoint: `${o.idpIssuer}/token`,
-      endSessionEndpoint: `${o.idpIssuer}/session/end`,
-      scopes: ["openid", "profile", "offline_access", "notes.read", "notes.write"],
-      resources: [o.audience ?? DEMO_API_AUDIENCE],
+      appUrl: o.session.app ? `https://localhost:${o.port}/` : o.session.appUrl,
+      app: o.session.app && {
+        address: "127.0.0.1",
+        port: o.session.app.port,
+        ca: join(tls, "app-ca", "ca.crt"),
+        san: "localhost",
+        sni: "localhost",
+        connectTimeoutSeconds: 2,
+      },
+      ...(o.session.provider
+        ? {
+            authorizationEndpoint: o.session.provider.authorizationEndpoint,
+            tokenEndpoint: o.session.provider.tokenEndpoint,
+            endSessionEndpoint: o.session.provider.endSessionEndpoint,
+            scopes: o.session.provider.scopes,
+            resources: o.session.provider.resources ?? [],
+          }
+        : {
+            authorizationEndpoint: `${o.idpIssuer}/auth`,
+            tokenEndpoint: `${o.idpIssuer}/token`,
+            endSessionEndpoint: `${o.idpIssuer}/session/end`,
+            scopes: ["openid", "profile", "offline_access", "notes.read", "notes.write"],
+            resources: [o.audience ?? DEMO_API_AUDIENCE],
+          }),
       sameSite: o.session.sameSite ?? "Lax",
       refreshTokenLifetimeSeconds: 12 * 3600,
     },
@@ -365,6 +416,7 @@ async function startOnce(
       "1",
       "-l",
       "warning",
+      ...(o.componentLogLevels ? ["--component-log-level", o.componentLogLevels] : []),
       "--drain-time-s",
       "1",
       // Access log lines within a moment (the default is every 10 s).
@@ -433,6 +485,7 @@ async function writeLocalConfig(o: StartEnvoyOptions, workDir: string) {
   swapMount(join(tls, "server"), certFiles(o.pki.localhost));
   swapMount(join(tls, "upstream-client"), certFiles(o.pki.gateway, o.pki.meshCa.cert));
   swapMount(join(tls, "idp-ca"), { "ca.crt": o.pki.ca.cert });
+  if (o.session?.app) swapMount(join(tls, "app-ca"), { "ca.crt": o.pki.ca.cert });
   if (o.session) {
     swapMount(join(workDir, "secrets"), {
       "client-secret": o.pki.secrets.gatewayClientSecret,

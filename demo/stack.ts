@@ -122,6 +122,13 @@ export interface StackOptions {
    * @default false
    */
   readonly session?: boolean;
+  /**
+   * Session mode, same-origin deployment: Envoy also serves the web app (its `session.app`), so
+   * the app, its calls and sign-in share Envoy's origin and no CORS is involved. The web app's
+   * own listener stays on loopback behind Envoy; `web.url` is then Envoy's URL.
+   * @default false (the app on its own origin, calling Envoy with CORS and credentials)
+   */
+  readonly sameOrigin?: boolean;
 }
 
 export interface Stack {
@@ -129,6 +136,7 @@ export interface Stack {
   readonly idp: Idp;
   readonly backend: Backend;
   readonly envoy?: StackEnvoy;
+  /** The web app; `url` is where a browser opens it (Envoy's URL in a same-origin deployment). */
   readonly web?: { readonly url: string; close(): Promise<void> };
   /** The web app's origin (even when `web: false`: the origin the IdP and CORS allow). */
   readonly webOrigin: string;
@@ -141,6 +149,8 @@ export interface Stack {
   readonly dpop: boolean;
   /** Whether the stack runs in session mode (the gateway holds the tokens). */
   readonly session: boolean;
+  /** Whether Envoy serves the web app on its own origin (session mode, same-origin deployment). */
+  readonly sameOrigin: boolean;
   /** The web app refreshes a token this many seconds before it expires. */
   readonly renewWindow: number;
   /** Why the stack took the direct path, when it did. */
@@ -193,6 +203,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
 
   try {
     const envoyPlan = await planEnvoy(o);
+    if (o.sameOrigin && !o.session)
+      throw new Error("sameOrigin is a session-mode deployment: set session too");
     if (o.session && !envoyPlan.starter) {
       throw new EnvoyUnavailableError(
         `session mode needs Envoy (its oauth2 filter holds the tokens): ${envoyPlan.reason}`,
@@ -205,12 +217,22 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     let web: WebApp | undefined;
     if (o.web ?? true) {
       web = await bind("web", ports, () =>
-        startWebApp({ port: ports.web, pki, host, mode: o.webMode ?? "static" }),
+        startWebApp({
+          port: ports.web,
+          pki,
+          host,
+          mode: o.webMode ?? "static",
+          // Same origin: browsers reach the app through Envoy, on Envoy's host.
+          ...(o.sameOrigin ? { publicOrigin: gatewayUrl } : {}),
+        }),
       );
       const w = web;
       stops.push(() => w.close());
     }
-    const webOrigin = web?.url ?? `https://localhost:${ports.web || DEMO_PORTS.web}`;
+    // Same origin: the browser opens the app on Envoy, which proxies to the web app's listener.
+    const webOrigin = o.sameOrigin
+      ? gatewayUrl
+      : (web?.url ?? `https://localhost:${ports.web || DEMO_PORTS.web}`);
     const redirectUri = `${webOrigin}/`;
 
     const idp = await bind("idp", ports, () =>
@@ -269,10 +291,18 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
             idpIssuer: idp.issuer,
             jwksUri: idp.jwksUri,
             claims,
-            allowedOrigins: [webOrigin],
+            // Same origin: no other origin may call with the session.
+            allowedOrigins: o.sameOrigin ? [] : [webOrigin],
             ...(o.envoyLog ? { log: o.envoyLog } : {}),
             ...(o.dpop ? { dpop: {} } : {}),
-            ...(o.session ? { session: { appUrl: redirectUri } } : {}),
+            ...(o.session
+              ? {
+                  session: {
+                    appUrl: redirectUri,
+                    ...(o.sameOrigin && web ? { app: { port: web.port } } : {}),
+                  },
+                }
+              : {}),
           }),
         );
       } catch (err) {
@@ -307,13 +337,16 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       idp,
       backend,
       ...(envoy ? { envoy } : {}),
-      ...(web ? { web: { url: web.url, close: () => web.close() } } : {}),
+      ...(web
+        ? { web: { url: o.sameOrigin ? webOrigin : web.url, close: () => web.close() } }
+        : {}),
       webOrigin,
       redirectUri,
       apiUrl,
       path,
       dpop: o.dpop === true,
       session: o.session === true,
+      sameOrigin: o.sameOrigin === true,
       renewWindow,
       ...(directReason && !envoy ? { directReason } : {}),
       close,

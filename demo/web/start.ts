@@ -47,6 +47,13 @@ export interface StartWebAppOptions {
    * dev server, hot reload). @default "static" @example "dev"
    */
   mode?: "static" | "dev";
+  /**
+   * The origin browsers open the app on when a gateway serves it (session mode, same-origin
+   * deployment): requests naming another host are sent there, and requests that arrive through
+   * the gateway (whose `Host` is the gateway's) are served. @default the app's own URL
+   * @example "https://localhost:8080"
+   */
+  publicOrigin?: string;
 }
 
 export interface WebApp {
@@ -121,7 +128,7 @@ export async function startWebApp(o: StartWebAppOptions): Promise<WebApp> {
           name: "gwo-runtime-config",
           configureServer(server) {
             server.middlewares.use((req, res, next) => {
-              if (!redirectToCanonical(req, res, url)) next();
+              if (!redirectToCanonical(req, res, o.publicOrigin ?? url)) next();
             });
             server.middlewares.use("/config.json", (_req, res) => serveConfig(res));
           },
@@ -136,7 +143,7 @@ export async function startWebApp(o: StartWebAppOptions): Promise<WebApp> {
   } else {
     const dir = await buildWebApp();
     const server = createHttpsServer(tls, (req, res) => {
-      if (redirectToCanonical(req, res, url)) return;
+      if (redirectToCanonical(req, res, o.publicOrigin ?? url)) return;
       if (new URL(req.url ?? "/", "https://x").pathname === "/config.json") serveConfig(res);
       else void serveStatic(dir, req, res, config);
     });

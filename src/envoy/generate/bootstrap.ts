@@ -20,6 +20,8 @@ import { grpcLocalReplyConfig } from "./local-replies.js";
 import type { GatewayModel, ProbeModel } from "./model.js";
 import { jwksHealthChecks, readyClusters } from "./readiness.js";
 import {
+  APP_CLUSTER,
+  appRoute,
   csrfOffForRoute,
   OAUTH_TOKEN_CLUSTER,
   PREFLIGHT_HEADER,
@@ -40,6 +42,8 @@ export const SDS_SECRETS = {
   upstream_client_cert: "upstream-client-cert.yaml",
   upstream_ca: "upstream-ca.yaml",
   jwks_ca: "jwks-ca.yaml",
+  /** Session mode, same-origin: the CA of the app's static file server. */
+  app_ca: "app-ca.yaml",
 } as const;
 export type SdsSecretName = keyof typeof SDS_SECRETS;
 
@@ -69,6 +73,7 @@ export function buildBootstrap(model: GatewayModel, policy: AccessPolicy): JsonO
         backendCluster(model, "public"),
         jwksCluster(model),
         ...(model.session ? [tokenCluster(model)] : []),
+        ...(model.session?.app ? [appCluster(model)] : []),
       ],
     },
     overload_manager: overloadManager(model),
@@ -106,6 +111,7 @@ export function buildSdsResources(model: GatewayModel): Record<string, JsonObjec
     secret("upstream_client_cert", cert(model.upstream.clientCertificate)),
     secret("upstream_ca", ca(model.upstream.ca)),
     secret("jwks_ca", ca(model.jwt.jwksCa)),
+    ...(model.session?.app ? [secret("app_ca", ca(model.session.app.ca))] : []),
     ...session,
   ]);
 }
@@ -290,6 +296,8 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
         }))
       : []),
     ...classRoutes(model, policy, { publicRouteExtra, rpcMatch: rpcHeaders }),
+    // Same-origin session mode: everything else a browser GETs is the app's (last: RPCs first).
+    ...(model.session?.app ? [appRoute(model)] : []),
   ];
   return {
     name: "grpc_web",
@@ -464,6 +472,46 @@ function tokenCluster(model: GatewayModel): JsonObject {
   if (!model.session) throw new Error("token cluster without a session model");
   const { host, port } = tokenEndpointHost(model.session);
   return idpCluster(model, OAUTH_TOKEN_CLUSTER, host, port);
+}
+
+/** Same-origin session mode: the app's static file server, over verified TLS. */
+function appCluster(model: GatewayModel): JsonObject {
+  const app = model.session?.app;
+  if (!app) throw new Error("app cluster without session.app");
+  const ip = isIpAddress(app.address);
+  return {
+    name: APP_CLUSTER,
+    type: ip ? "STATIC" : "STRICT_DNS",
+    ...(ip ? {} : { dns_lookup_family: "V4_PREFERRED" }),
+    connect_timeout: seconds(app.connectTimeoutSeconds),
+    per_connection_buffer_limit_bytes: model.limits.perConnectionBufferBytes,
+    load_assignment: endpoint(APP_CLUSTER, app.address, app.port),
+    transport_socket: {
+      name: TLS,
+      typed_config: typed(`${TLS_TYPES}.UpstreamTlsContext`, {
+        sni: app.sni,
+        common_tls_context: {
+          tls_params: TLS_PARAMS,
+          combined_validation_context: {
+            default_validation_context: {
+              match_typed_subject_alt_names: [{ san_type: "DNS", matcher: { exact: app.san } }],
+            },
+            validation_context_sds_secret_config: sdsRef(model, "app_ca"),
+          },
+        },
+      }),
+    },
+    circuit_breakers: {
+      thresholds: [
+        {
+          priority: "DEFAULT",
+          max_connections: model.limits.circuitBreaker.maxConnections,
+          max_pending_requests: model.limits.circuitBreaker.maxPendingRequests,
+          max_requests: model.limits.circuitBreaker.maxRequests,
+        },
+      ],
+    },
+  };
 }
 
 /** A TLS cluster to the IdP, its certificate verified against `jwks_ca` (SAN = host) with SNI. */

@@ -27,6 +27,7 @@ import {
   type HealthModel,
   type LimitsModel,
   type RateLimitModel,
+  type SessionAppModel,
   type SessionModel,
 } from "./model.js";
 
@@ -126,7 +127,8 @@ class Reader {
     }
     this.object(["cors"], ["allowedOrigins", "maxAge", "allowConnectProtocol"], true);
     const cors = {
-      allowedOrigins: this.origins(["cors", "allowedOrigins"]),
+      // A same-origin session deployment (session.app) may allow no other origin at all.
+      allowedOrigins: this.origins(["cors", "allowedOrigins"], this.has(["session", "app"])),
       maxAgeSeconds: this.duration(["cors", "maxAge"], 7200, 0, 86400),
       allowConnectProtocol: this.bool(["cors", "allowConnectProtocol"], false),
     };
@@ -259,6 +261,7 @@ class Reader {
         "resources",
         "sameSite",
         "refreshTokenLifetime",
+        "app",
       ],
     );
     const mode = this.str([p, "mode"]);
@@ -307,6 +310,39 @@ class Reader {
       resources: this.strList([p, "resources"], false),
       sameSite,
       refreshTokenLifetimeSeconds: this.duration([p, "refreshTokenLifetime"], 43200, 60, 31536000),
+      app: this.sessionApp(gatewayOrigin, appUrl),
+    };
+  }
+
+  /** `session.app:` (same-origin deployment: the gateway serves the SPA), or undefined. */
+  sessionApp(gatewayOrigin: string, appUrl: string): SessionAppModel | undefined {
+    const p = ["session", "app"];
+    if (!this.has(p)) return undefined;
+    this.object(p, ["address", "port", "ca", "san", "sni", "connectTimeout"], true);
+    if (new URL(appUrl).origin !== gatewayOrigin)
+      this.fail(
+        ["session", "appUrl"],
+        "must be on session.gatewayOrigin when session.app is set (the gateway serves the app on its own origin)",
+      );
+    const address = this.str([...p, "address"], { pattern: /^[A-Za-z0-9.:-]+$/ });
+    if (!isIP(address) && !HOSTNAME.test(address))
+      this.fail([...p, "address"], "must be a host name or an IP address");
+    const byName = isIP(address) ? "" : address;
+    const sni = this.str([...p, "sni"], { default: byName });
+    if (sni === "" || isIP(sni) || !HOSTNAME.test(sni))
+      this.fail(
+        [...p, "sni"],
+        "must be a DNS host name (required when address is an IP)",
+        this.has([...p, "sni"]) ? [...p, "sni"] : p,
+      );
+    const san = this.has([...p, "san"]) ? this.san([...p, "san"]) : sni;
+    return {
+      address,
+      port: this.port([...p, "port"]),
+      ca: this.absPath([...p, "ca"]),
+      san,
+      sni,
+      connectTimeoutSeconds: this.duration([...p, "connectTimeout"], 5, 0.001, 60),
     };
   }
 
@@ -455,7 +491,9 @@ class Reader {
     return list;
   }
 
-  private origins(path: Path): string[] {
+  private origins(path: Path, mayBeEmpty = false): string[] {
+    const value = this.has(path) ? this.value(path) : undefined;
+    if (mayBeEmpty && Array.isArray(value) && value.length === 0) return [];
     const list = this.strList(path, true);
     list.forEach((o, i) => {
       const why = originProblem(o);

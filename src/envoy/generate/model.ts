@@ -271,6 +271,28 @@ export interface SessionModel {
   readonly sameSite: "Strict" | "Lax";
   /** Lifetime of the refresh-token cookie when the IdP's refresh token carries no `exp`, seconds. @default 43200 */
   readonly refreshTokenLifetimeSeconds: number;
+  /**
+   * Same-origin deployment: the gateway also serves the single-page app, from this upstream, on
+   * `gatewayOrigin` (so `appUrl` is on it). Navigations and other GET/HEAD requests that are not
+   * RPCs go there once the oauth2 filter has a session (a navigation without one is redirected
+   * to the IdP). Undefined: the app is served from another origin and calls with CORS.
+   */
+  readonly app?: SessionAppModel | undefined;
+}
+
+/** The upstream that serves the single-page app's files in a same-origin deployment (TLS, verified). */
+export interface SessionAppModel {
+  /** Host name or IP of the static file server. @example "notes-web.notes.svc.cluster.local" */
+  readonly address: string;
+  readonly port: number;
+  /** CA that signs its certificate (through SDS). */
+  readonly ca: string;
+  /** DNS subject alternative name its certificate must carry. @default `address` */
+  readonly san: string;
+  /** SNI sent to it. @default `address` (required when the address is an IP) */
+  readonly sni: string;
+  /** @default 5 */
+  readonly connectTimeoutSeconds: number;
 }
 
 /** The whole gateway. */

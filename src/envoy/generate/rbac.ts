@@ -58,6 +58,26 @@ export function rbacFilterConfig(
   });
 }
 
+/**
+ * A route's own RBAC (`RBACPerRoute`): one policy that lets any path of the route through for
+ * callers that satisfy `rule`. For gateway routes that are not RPCs (session mode's app files).
+ */
+export function rbacPerRoute(
+  p: Omit<GatewayPathPolicy, "path">,
+  claims: ClaimLocation,
+): JsonObject {
+  return typed("envoy.extensions.filters.http.rbac.v3.RBACPerRoute", {
+    rbac: {
+      rules: {
+        action: "ALLOW",
+        policies: {
+          [p.name]: { permissions: [{ any: true }], principals: [principal(p.rule, claims)] },
+        },
+      },
+    },
+  });
+}
+
 function principal(rule: AccessRule, claims: ClaimLocation): JsonObject {
   switch (rule.kind) {
     case "public":

@@ -9,7 +9,7 @@
 import type { AccessPolicy } from "../../access/index.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import type { GatewayModel, SessionModel } from "./model.js";
-import type { GatewayPathPolicy } from "./rbac.js";
+import { type GatewayPathPolicy, rbacPerRoute } from "./rbac.js";
 
 /** The gateway paths of session mode (on the gateway's origin). */
 export const SESSION_PATHS = {
@@ -41,6 +41,14 @@ export const SIGNIN_POLICY: GatewayPathPolicy = {
   path: SESSION_PATHS.signin,
   rule: { kind: "authenticated" },
 };
+
+/** Same-origin deployment: what a signed-in browser may GET from the app's static file server. */
+export const APP_POLICY: Omit<GatewayPathPolicy, "path"> = {
+  name: "session/app",
+  rule: { kind: "authenticated" },
+};
+/** The cluster of the app's static file server (same-origin deployment). */
+export const APP_CLUSTER = "app";
 
 /** The token endpoint's cluster. */
 export const OAUTH_TOKEN_CLUSTER = "oauth_token";
@@ -217,6 +225,38 @@ export function sessionRoutes(model: GatewayModel): JsonObject[] {
       },
     },
   ];
+}
+
+/**
+ * Same-origin deployment: GET and HEAD requests that no earlier route took (RPCs need POST) go to
+ * the app's files. The oauth2 filter has already redirected a navigation without a session to the
+ * IdP and answered anything else without one with 401. Neither the access token nor the session
+ * cookies reach the file server.
+ */
+export function appRoute(model: GatewayModel): JsonObject {
+  const s = sessionOf(model);
+  if (!s.app) throw new Error("app route without session.app");
+  return {
+    match: {
+      prefix: "/",
+      headers: [{ name: ":method", string_match: { safe_regex: { regex: "GET|HEAD" } } }],
+    },
+    // A file download is bounded as a whole (the route timeout would also do, but this is the one
+    // form the lint accepts on a gRPC-Web listener, where any other route may carry a stream).
+    route: {
+      cluster: APP_CLUSTER,
+      timeout: "0s",
+      max_stream_duration: { max_stream_duration: "60s" },
+    },
+    request_headers_to_remove: ["authorization", "cookie"],
+    typed_per_filter_config: {
+      "envoy.filters.http.rbac": rbacPerRoute(APP_POLICY, {
+        issuer: model.jwt.issuer,
+        scopeClaim: model.jwt.scopeClaim,
+        rolesClaim: model.jwt.rolesClaim,
+      }),
+    },
+  };
 }
 
 /** The token endpoint URL's host and port. */

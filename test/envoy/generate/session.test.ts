@@ -252,6 +252,90 @@ describe("session: in gateway.yaml", () => {
   });
 });
 
+describe("session.app: the same-origin deployment (the gateway serves the app)", () => {
+  const sameOrigin = readFileSync(
+    join(repoRoot, "test/envoy/generate/testdata/in/session-same-origin.yaml"),
+    "utf8",
+  );
+  const model = parseGateway(sameOrigin, "gw.yaml");
+  const generated: Y = parse(
+    readFileSync(
+      join(repoRoot, "test/envoy/generate/testdata/out/session-same-origin/envoy.yaml"),
+      "utf8",
+    ),
+  );
+  const routes: Y[] =
+    generated.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config
+      .virtual_hosts[0].routes;
+
+  it("reads session.app, and CORS may then allow no other origin", () => {
+    expect(model.cors.allowedOrigins).toEqual([]);
+    expect(model.session?.app).toMatchObject({
+      address: "notes-web.notes.svc.cluster.local",
+      port: 8443,
+      san: "notes-web.notes.svc.cluster.local",
+      sni: "notes-web.notes.svc.cluster.local",
+    });
+  });
+
+  it("sends GET/HEAD that no RPC route took to the app, last, with no token or cookie, signed in only", () => {
+    const last = routes.at(-1);
+    expect(last.route.cluster).toBe("app");
+    expect(last.match.headers).toEqual([
+      { name: ":method", string_match: { safe_regex: { regex: "GET|HEAD" } } },
+    ]);
+    expect(last.request_headers_to_remove).toEqual(["authorization", "cookie"]);
+    const policy = last.typed_per_filter_config["envoy.filters.http.rbac"].rbac.rules;
+    expect(policy.action).toBe("ALLOW");
+    expect(Object.keys(policy.policies)).toEqual(["session/app"]);
+    // Every RPC route comes before it.
+    const rpc = routes.findIndex((r: Y) => r.match.prefix === "/demo.v1.NotesService/");
+    expect(rpc).toBeGreaterThanOrEqual(0);
+    expect(rpc).toBeLessThan(routes.length - 1);
+    const app = generated.static_resources.clusters.find((c: Y) => c.name === "app");
+    const tls = app.transport_socket.typed_config;
+    expect(tls.sni).toBe("notes-web.notes.svc.cluster.local");
+    expect(tls.common_tls_context.combined_validation_context.default_validation_context).toEqual({
+      match_typed_subject_alt_names: [
+        { san_type: "DNS", matcher: { exact: "notes-web.notes.svc.cluster.local" } },
+      ],
+    });
+  });
+
+  it.each([
+    [
+      "appUrl: https://notes.example.com/",
+      "appUrl: https://app.notes.example.com/",
+      "session.appUrl",
+      "must be on",
+    ],
+    [
+      "address: notes-web.notes.svc.cluster.local",
+      "address: 10.0.0.7",
+      "session.app.sni",
+      "required when address is an IP",
+    ],
+    ["port: 8443\n    ca:", "port: 0\n    ca:", "session.app.port", ""],
+  ])("%s -> %s is refused with the field", (from, to, field, why) => {
+    expect(sameOrigin).toContain(from);
+    let err: unknown;
+    try {
+      parseGateway(sameOrigin.replace(from, to), "gw.yaml");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GatewayConfigError);
+    expect((err as GatewayConfigError).field).toBe(field);
+    expect((err as GatewayConfigError).reason).toContain(why);
+  });
+
+  it("without session.app, an empty cors.allowedOrigins is still refused", () => {
+    const text = gatewayText.replace(/allowedOrigins:.*\n/, "allowedOrigins: []\n");
+    expect(text).toContain("allowedOrigins: []");
+    expect(() => parseGateway(text, "gw.yaml")).toThrow(GatewayConfigError);
+  });
+});
+
 const bin = findEnvoy(repoRoot);
 
 describe.skipIf(!bin)(
