@@ -7,22 +7,12 @@
 import { readFileSync } from "node:fs";
 import type { Page } from "@playwright/test";
 import { Agent, fetch as undiciFetch } from "undici";
-import { byId, callAndWait, oidcUserEntries, openApp } from "../e2e/app.js";
+import { byId, callAndWait, oidcUserEntries } from "../e2e/app.js";
 import { openTab, runRefreshStress, signIn } from "../sdk/browser/refresh-stress.js";
-import { expect, keycloakLogin, pki, TOKEN_TTL_S, test } from "./fixtures.js";
+import { appSignIn, expect, pki, TOKEN_TTL_S, test } from "./fixtures.js";
 import { AUDIENCE, CLIENT_ID, SCOPE, type UserName } from "./realm.js";
 
 const decode = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-
-/** Signs in to the demo web app through Keycloak's login page. */
-async function appSignIn(page: Page, appUrl: string, user: UserName): Promise<void> {
-  await openApp(page, appUrl);
-  await byId(page, "btn-hero-signin").click();
-  await keycloakLogin(page, user);
-  await page.waitForURL((u) => u.origin === new URL(appUrl).origin, { timeout: 60_000 });
-  await page.waitForSelector('body[data-ready="true"]');
-  await byId(page, "signed-in").waitFor();
-}
 
 /** The stored oidc-client-ts user of the page (the test reads it; the app never shows it). */
 async function storedTokens(page: Page): Promise<{ access: string; id: string }> {

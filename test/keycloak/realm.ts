@@ -9,6 +9,10 @@
  * - refresh-token rotation: "Revoke Refresh Token" on, max reuse 0;
  * - an audience mapper, because Keycloak ignores RFC 8707 `resource`;
  * - login and token events stored, so a test can count refresh-token reuse at the IdP.
+ *
+ * Variants for the other modes, each its own realm: a public client that must bind its tokens
+ * to a DPoP key ("Require DPoP bound tokens"), and the session-mode gateway's confidential
+ * client in a realm without refresh-token rotation (envoy/README.md, session mode).
  */
 import { DEMO_API_AUDIENCE } from "../../demo/oidc-client.js";
 import type { ClaimSettings } from "../../src/access/index.js";
@@ -56,6 +60,13 @@ export interface KeycloakRealm {
   client(): Promise<Record<string, unknown>>;
 }
 
+/** Who the realm's one client is. */
+export type RealmClient =
+  /** A public SPA client; `dpop`: "Require DPoP bound tokens" on. */
+  | { readonly kind: "public"; readonly dpop?: boolean }
+  /** A confidential client (the session-mode gateway), `client_secret_basic` with `secret`. */
+  | { readonly kind: "confidential"; readonly secret: string };
+
 export interface KeycloakEvent {
   type: string;
   error?: string;
@@ -72,6 +83,19 @@ export async function configureRealm(
     webOrigins: readonly string[];
     /** Access-token lifespan, seconds. @default 60 */
     accessTokenLifespan?: number;
+    /** @default REALM */
+    realm?: string;
+    /** @default CLIENT_ID */
+    clientId?: string;
+    /** @default { kind: "public" } */
+    client?: RealmClient;
+    /**
+     * "Revoke Refresh Token" with max reuse 0 (a realm-wide setting in Keycloak: no client can
+     * opt out). @default true
+     */
+    rotateRefreshTokens?: boolean;
+    /** Valid post-logout redirect URIs. @default redirectUris */
+    postLogoutRedirectUris?: readonly string[];
   },
 ): Promise<KeycloakRealm> {
   const admin = `${kc.url}/admin/realms`;
@@ -92,12 +116,14 @@ export async function configureRealm(
   const json = async <T>(path: string): Promise<T> => (await (await api("GET", path)).json()) as T;
   const idFrom = (res: Response) => res.headers.get("location")?.split("/").at(-1) ?? "";
 
+  const realmName = o.realm ?? REALM;
+  const kind = o.client ?? { kind: "public" };
   await api("POST", "", {
-    realm: REALM,
+    realm: realmName,
     enabled: true,
     sslRequired: "external",
     // Rotation: every refresh returns a new refresh token and the old one is spent at once.
-    revokeRefreshToken: true,
+    revokeRefreshToken: o.rotateRefreshTokens ?? true,
     refreshTokenMaxReuse: 0,
     accessTokenLifespan: o.accessTokenLifespan ?? 60,
     eventsEnabled: true,
@@ -113,7 +139,7 @@ export async function configureRealm(
     ],
     roles: { realm: [{ name: "reader" }, { name: "writer" }, { name: "admin" }] },
   });
-  const r = `/${REALM}`;
+  const r = `/${realmName}`;
   const role = (name: string) => json<{ id: string; name: string }>(`${r}/roles/${name}`);
 
   const scopeIds: Record<string, string> = {};
@@ -136,9 +162,12 @@ export async function configureRealm(
   }
 
   const clientRes = await api("POST", `${r}/clients`, {
-    clientId: CLIENT_ID,
+    clientId: o.clientId ?? CLIENT_ID,
     protocol: "openid-connect",
-    publicClient: true,
+    publicClient: kind.kind === "public",
+    ...(kind.kind === "confidential"
+      ? { clientAuthenticatorType: "client-secret", secret: kind.secret }
+      : {}),
     standardFlowEnabled: true,
     directAccessGrantsEnabled: false,
     implicitFlowEnabled: false,
@@ -146,7 +175,10 @@ export async function configureRealm(
     webOrigins: [...o.webOrigins],
     attributes: {
       "pkce.code.challenge.method": "S256",
-      "post.logout.redirect.uris": o.redirectUris.join("##"),
+      "post.logout.redirect.uris": (o.postLogoutRedirectUris ?? o.redirectUris).join("##"),
+      // Keycloak then refuses a token request without a DPoP proof, binds the access and
+      // refresh tokens to the proof's key (cnf.jkt) and answers token_type DPoP.
+      ...(kind.kind === "public" && kind.dpop ? { "dpop.bound.access.tokens": "true" } : {}),
     },
     protocolMappers: [
       {
@@ -187,7 +219,7 @@ export async function configureRealm(
   }
   const userId = (u: UserName) => userIds[u] ?? "";
 
-  const issuer = `${kc.url}/realms/${REALM}`;
+  const issuer = `${kc.url}/realms/${realmName}`;
   return {
     issuer,
     jwksUri: `${issuer}/protocol/openid-connect/certs`,
@@ -195,9 +227,10 @@ export async function configureRealm(
       issuer,
       audiences: [AUDIENCE],
       // Keycloak's header typ is JWT for every token (unless the client opts into RFC 9068);
-      // its payload typ tells an access token (Bearer) from an ID token (ID).
+      // its payload typ tells an access token (Bearer, or DPoP when bound to a key) from an ID
+      // token (ID).
       rolesClaim: "realm_access.roles",
-      requiredClaims: { typ: "Bearer" },
+      requiredClaims: { typ: kind.kind === "public" && kind.dpop ? "DPoP" : "Bearer" },
     },
     logoutUser: async (u) => {
       await api("POST", `${r}/users/${userId(u)}/logout`);
