@@ -50,6 +50,13 @@ export const APP_POLICY: Omit<GatewayPathPolicy, "path"> = {
 /** The cluster of the app's static file server (same-origin deployment). */
 export const APP_CLUSTER = "app";
 
+/**
+ * How long one token request (code exchange or refresh) may take, retries included. A burst
+ * of calls at expiry refreshes once per call (the filter does not coordinate), so the IdP
+ * answers up to that many refreshes at once.
+ */
+export const TOKEN_REQUEST_TIMEOUT_SECONDS = 10;
+
 /** The token endpoint's cluster. */
 export const OAUTH_TOKEN_CLUSTER = "oauth_token";
 export const OAUTH2_FILTER = "envoy.filters.http.oauth2";
@@ -123,11 +130,23 @@ export function oauth2FilterConfig(model: GatewayModel, policy: AccessPolicy): J
   return typed("envoy.extensions.filters.http.oauth2.v3.OAuth2", {
     config: {
       stat_prefix: "session",
-      token_endpoint: { uri: s.tokenEndpoint, cluster: OAUTH_TOKEN_CLUSTER, timeout: "5s" },
-      // A token request lost to a reset or a 5xx is retried: a failed refresh would answer the
-      // call UNAUTHENTICATED. Safe because the gateway's refresh tokens do not rotate.
+      token_endpoint: {
+        uri: s.tokenEndpoint,
+        cluster: OAUTH_TOKEN_CLUSTER,
+        timeout: seconds(TOKEN_REQUEST_TIMEOUT_SECONDS),
+      },
+      // A token request lost to a reset, a refused connection or a 5xx is retried: a failed
+      // refresh answers the call UNAUTHENTICATED. Envoy turns this core RetryPolicy into a route
+      // retry policy whose per-try timeout is retry_back_off.max_interval
+      // (Http::Utility::convertCoreToRouteRetryPolicy), so max_interval is the whole timeout:
+      // a shorter one cut slow refreshes off and retried them (a burst of 50 at expiry made
+      // Keycloak's refreshes exceed 1 s: 41 of 50 calls failed with 504 "upstream request
+      // timeout"), and a cut-off refresh the IdP completed has spent its refresh token.
       retry_policy: {
-        retry_back_off: { base_interval: "0.1s", max_interval: "1s" },
+        retry_back_off: {
+          base_interval: "0.1s",
+          max_interval: seconds(TOKEN_REQUEST_TIMEOUT_SECONDS),
+        },
         num_retries: 2,
       },
       authorization_endpoint: s.authorizationEndpoint,

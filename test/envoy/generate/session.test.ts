@@ -98,6 +98,15 @@ describe("the session-mode bootstrap", () => {
     );
   });
 
+  it("retries a token request only within its one timeout: Envoy's per-try timeout (retry_back_off.max_interval) is the whole timeout", () => {
+    // Http::Utility::convertCoreToRouteRetryPolicy copies max_interval into per_try_timeout: a
+    // shorter one cuts slow refreshes off at the IdP and retries them (a refresh the IdP
+    // finished has spent its token).
+    expect(oauth.token_endpoint.timeout).toBe("10s");
+    expect(oauth.retry_policy.retry_back_off.max_interval).toBe(oauth.token_endpoint.timeout);
+    expect(oauth.retry_policy.num_retries).toBe(2);
+  });
+
   it("answers 401 instead of 302 for gRPC-Web and other non-navigation requests", () => {
     const names = oauth.deny_redirect_matcher.map((m: Y) => m.name);
     expect(names).toEqual(["x-grpc-web", "content-type", "sec-fetch-mode"]);
