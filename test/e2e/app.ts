@@ -2,7 +2,7 @@
  * Page helpers for the demo app and the local IdP's login form, shared by every spec. They
  * read the app through its `data-testid` attributes and its event log, never its layout.
  */
-import { type Page, test } from "@playwright/test";
+import { type Page, type Request, test } from "@playwright/test";
 
 /**
  * Attaches a full-page screenshot to the test's report (the HTML report shows it), named for
@@ -141,4 +141,30 @@ export function oidcUserEntries(
     }
     return out;
   });
+}
+
+/** An API request the page sent: its URL and credentials (`dpop`: "" when it had no proof). */
+export interface RecordedCall {
+  url: string;
+  authorization: string;
+  dpop: string;
+}
+
+/** Records every POST the page sends to `apiUrl` (RPCs), with its credentials, from now on. */
+export function recordApiCalls(page: Page, apiUrl: string): RecordedCall[] {
+  const seen: RecordedCall[] = [];
+  page.on("request", (r: Request) => {
+    if (!r.url().startsWith(apiUrl) || r.method() !== "POST") return;
+    const h = r.headers();
+    seen.push({ url: r.url(), authorization: h.authorization ?? "", dpop: h.dpop ?? "" });
+  });
+  return seen;
+}
+
+/** The payload of a JWT (a token or a DPoP proof), unverified: for assertions only. */
+export function jwtClaims(jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString()) as Record<
+    string,
+    unknown
+  >;
 }

@@ -7,31 +7,23 @@
  */
 
 import { readFileSync } from "node:fs";
-import type { Page, Request } from "@playwright/test";
 import { rawGrpcWebCall } from "../helpers/grpc-web-raw.js";
 import { makeProof, proofKey } from "../server/helpers/dpop-proof.js";
-import { burst, byId, callAndWait, countLog, openApp, screenshot, watchStream } from "./app.js";
+import {
+  burst,
+  byId,
+  callAndWait,
+  jwtClaims as claimsOf,
+  countLog,
+  openApp,
+  recordApiCalls,
+  screenshot,
+  watchStream,
+} from "./app.js";
 import { expect, test } from "./fixtures.js";
 
 // No test.use: the suite's stack runs the demo's default (demo/modes.ts), DPoP on, and this file
 // shares it with app.spec.ts instead of starting one more per project.
-
-/** Every API request the page sends, with its credentials. */
-function recordApiCalls(page: Page, apiUrl: string) {
-  const seen: { url: string; authorization: string; dpop: string }[] = [];
-  page.on("request", (r: Request) => {
-    if (!r.url().startsWith(apiUrl) || r.method() !== "POST") return;
-    const h = r.headers();
-    seen.push({ url: r.url(), authorization: h.authorization ?? "", dpop: h.dpop ?? "" });
-  });
-  return seen;
-}
-
-const claimsOf = (jwt: string) =>
-  JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString()) as Record<
-    string,
-    unknown
-  >;
 
 test("1. sign-in binds the tokens to a non-extractable key; every call and the stream carry a fresh proof", async ({
   signIn,

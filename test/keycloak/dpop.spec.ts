@@ -7,29 +7,19 @@
  * `bash scripts/setup-keycloak.sh && npx playwright test --project keycloak dpop`
  */
 import { readFileSync } from "node:fs";
-import type { Page, Request } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from "jose";
-import { byId, callAndWait, countLog, oidcUserEntries } from "../e2e/app.js";
+import {
+  byId,
+  callAndWait,
+  jwtClaims as claimsOf,
+  countLog,
+  oidcUserEntries,
+  recordApiCalls,
+} from "../e2e/app.js";
 import { rawGrpcWebCall } from "../helpers/grpc-web-raw.js";
 import { makeProof, proofKey, tokenRequestProof } from "../server/helpers/dpop-proof.js";
 import { appSignIn, attachDiagnostics, expect, pki, test } from "./fixtures.js";
-
-const claimsOf = (jwt: string) =>
-  JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString()) as Record<
-    string,
-    unknown
-  >;
-
-/** Every API request the page sends, with its credentials. */
-function recordApiCalls(page: Page, apiUrl: string) {
-  const seen: { url: string; authorization: string; dpop: string }[] = [];
-  page.on("request", (r: Request) => {
-    if (!r.url().startsWith(apiUrl) || r.method() !== "POST") return;
-    const h = r.headers();
-    seen.push({ url: r.url(), authorization: h.authorization ?? "", dpop: h.dpop ?? "" });
-  });
-  return seen;
-}
 
 /** The oidc-client-ts user the SDK stored (the test reads it; the app never shows it). */
 async function storedUser(page: Page) {

@@ -198,6 +198,29 @@ async function startModeStack(
   return { realm, web, backend, envoy, envoyLog };
 }
 
+/** A worker fixture that starts a mode's stack on the worker's Keycloak and stops it after. */
+function modeFixture(
+  mode: "dpop" | "session",
+): [
+  (args: { keycloak: KeycloakSetup }, use: (stack: ModeStack) => Promise<void>) => Promise<void>,
+  { scope: "worker"; timeout: number },
+] {
+  return [
+    async (
+      { keycloak }: { keycloak: KeycloakSetup },
+      use: (stack: ModeStack) => Promise<void>,
+    ): Promise<void> => {
+      const stops: (() => Promise<void>)[] = [];
+      try {
+        await use(await startModeStack(keycloak.kc, mode, stops));
+      } finally {
+        for (const stop of stops.reverse()) await stop().catch(() => {});
+      }
+    },
+    { scope: "worker", timeout: 240_000 },
+  ];
+}
+
 export const test = base.extend<
   { runnable: undefined },
   { keycloak: KeycloakSetup; dpopStack: ModeStack; sessionStack: ModeStack }
@@ -287,27 +310,6 @@ export const test = base.extend<
     { scope: "worker", timeout: 420_000 },
   ],
 
-  dpopStack: [
-    async ({ keycloak }, use) => {
-      const stops: (() => Promise<void>)[] = [];
-      try {
-        await use(await startModeStack(keycloak.kc, "dpop", stops));
-      } finally {
-        for (const stop of stops.reverse()) await stop().catch(() => {});
-      }
-    },
-    { scope: "worker", timeout: 240_000 },
-  ],
-
-  sessionStack: [
-    async ({ keycloak }, use) => {
-      const stops: (() => Promise<void>)[] = [];
-      try {
-        await use(await startModeStack(keycloak.kc, "session", stops));
-      } finally {
-        for (const stop of stops.reverse()) await stop().catch(() => {});
-      }
-    },
-    { scope: "worker", timeout: 240_000 },
-  ],
+  dpopStack: modeFixture("dpop"),
+  sessionStack: modeFixture("session"),
 });
