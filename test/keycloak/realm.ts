@@ -54,6 +54,8 @@ export interface KeycloakRealm {
    * the current second, and Keycloak refuses a token only if its `iat` is before it.
    */
   notBefore(user: UserName): Promise<number>;
+  /** Turns "Revoke Refresh Token" (max reuse 0) on or off for the whole realm. */
+  setRefreshRotation(on: boolean): Promise<void>;
   /** The realm as the admin API returns it. */
   representation(): Promise<Record<string, unknown>>;
   /** The client as the admin API returns it. */
@@ -241,6 +243,9 @@ export async function configureRealm(
       (await json<unknown[]>(`${r}/users/${userId(u)}/offline-sessions/${clientId}`)).length,
     notBefore: async (u) =>
       (await json<{ notBefore?: number }>(`${r}/users/${userId(u)}`)).notBefore ?? 0,
+    setRefreshRotation: async (on) => {
+      await api("PUT", r, { revokeRefreshToken: on, refreshTokenMaxReuse: 0 });
+    },
     representation: () => json(r),
     client: () => json(`${r}/clients/${clientId}`),
   };
