@@ -72,8 +72,6 @@ export async function run() {
       client_id: o.clientId,
       redirect_uri: o.redirectUri,
       userStore: new WebStorageStateStore({ store: storage, prefix: "oidc." }),
-      // Only the renewals the bench asks for: no timer of its own (it also keeps Node alive).
-      automaticSilentRenew: false,
     });
   };
   try {

@@ -20,7 +20,7 @@ import {
 } from "./idp/server.js";
 import { demoClaimSettings } from "./oidc-client.js";
 import { type DevPki, ensureDevPki } from "./pki.js";
-import { type Backend, startBackend } from "./server/server.js";
+import { type Backend, type BackendOptions, startBackend } from "./server/server.js";
 import { startWebApp, type WebApp } from "./web/start.js";
 
 /** Every listening port of the stack. */
@@ -102,6 +102,10 @@ export interface StackOptions {
   readonly host?: string;
   /** Envoy starter. @default `startEnvoy` from `demo/envoy.ts` */
   readonly startEnvoy?: EnvoyStarter;
+  /** Backend starter (the soak runs it in a child process). @default `startBackend` */
+  readonly startBackend?: (o: BackendOptions) => Promise<Backend>;
+  /** More backend options (the soak raises `maxStreamsPerCaller`). */
+  readonly backendOptions?: Partial<BackendOptions>;
   /** Receives Envoy's output lines. @default dropped */
   readonly envoyLog?: (line: string) => void;
   /** Receives the backend's structured log records (never tokens). @default dropped (kept in `backend.logs`) */
@@ -262,7 +266,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const claims = { ...demoClaimSettings(idp.issuer), audiences: [API_AUDIENCE] };
 
     const backend = await bind(["grpcWeb", "backend"], ports, () =>
-      startBackend({
+      (o.startBackend ?? startBackend)({
+        ...o.backendOptions,
         pki,
         issuer: idp.issuer,
         jwksUri: idp.jwksUri,

@@ -81,6 +81,30 @@ export interface SoakClientOptions {
   workers: number;
   /** Per-call deadline, ms. */
   timeoutMs: number;
+  /** Long server streams this client holds open besides its calls (`runStreams`). @default 0 */
+  streams?: number;
+}
+
+/** Messages of one long stream (randomised ±20 % so reopenings spread), and their spacing. */
+const LONG_STREAM_MESSAGES = 240;
+const LONG_STREAM_INTERVAL_MS = 500;
+
+/** What the long streams of a client saw. Every message is numbered (`seq` from 1). */
+export interface StreamTally {
+  opened: number;
+  /** Ran to their last message. */
+  completed: number;
+  /** Cut by the end of the run (client cancel), not a failure. */
+  cancelledAtEnd: number;
+  /** Ended by an error before their last message, by code. */
+  endedEarly: Record<string, number>;
+  messages: number;
+  /** A `seq` skipped inside a stream (a message that never arrived while later ones did). */
+  lost: number;
+  /** A `seq` received twice, or going backwards. */
+  duplicated: number;
+  /** Messages a stream that ended early with an error had yet to send. */
+  undeliveredAfterError: number;
 }
 
 export class SoakClient {
@@ -115,6 +139,7 @@ export class SoakClient {
   #calls = 0;
   readonly #stop = new AbortController();
   readonly #storage = new InMemoryWebStorage();
+  readonly streamTally: StreamTally = emptyTally();
 
   constructor(o: SoakClientOptions) {
     this.#o = o;
@@ -133,7 +158,8 @@ export class SoakClient {
     });
     this.tokens.subscribe((e) => this.#onEvent(e));
     // A browser keeps a handful of connections per origin; so does each simulated client.
-    this.#agent = new Agent({ connect: { ca: o.ca }, connections: 6 });
+    // gRPC-Web over fetch is HTTP/1.1 here: each open stream holds a connection.
+    this.#agent = new Agent({ connect: { ca: o.ca }, connections: 6 + (o.streams ?? 0) });
     const agent = this.#agent;
     const origin = o.origin;
     const clientFetch = ((input: RequestInfo | URL, init?: RequestInit) => {
@@ -212,6 +238,63 @@ export class SoakClient {
     );
     this.stoppedAt ??= Date.now();
     this.stoppedBecause ??= "time";
+  }
+
+  /**
+   * Holds `streams` WatchNotes streams open until `endAt`: each runs to its last message
+   * (about 2 min), then the next opens (with the token of that moment). Numbering is checked
+   * message by message. Openings are spread over the first 10 s.
+   */
+  async runStreams(endAt: number): Promise<void> {
+    const n = this.#o.streams ?? 0;
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        await sleep((10_000 * i) / Math.max(1, n) + Math.random() * 500, this.#stop.signal);
+        while (Date.now() < endAt - 1000 && !this.#stop.signal.aborted) {
+          const ok = await this.#longStream(endAt);
+          if (!ok) await sleep(500, this.#stop.signal);
+        }
+      }),
+    );
+  }
+
+  async #longStream(endAt: number): Promise<boolean> {
+    const t = this.streamTally;
+    const count = Math.round(LONG_STREAM_MESSAGES * (0.8 + Math.random() * 0.4));
+    const end = AbortSignal.any([
+      this.#stop.signal,
+      AbortSignal.timeout(Math.max(1, endAt - Date.now())),
+    ]);
+    let last = 0;
+    t.opened++;
+    try {
+      for await (const m of this.#client.watchNotes(
+        { count, intervalMs: LONG_STREAM_INTERVAL_MS },
+        { signal: end, timeoutMs: 0 },
+      )) {
+        t.messages++;
+        if (m.seq <= last) t.duplicated++;
+        else if (m.seq > last + 1) t.lost += m.seq - last - 1;
+        last = Math.max(last, m.seq);
+      }
+      if (last < count) {
+        t.lost += count - last;
+        this.#fail("WatchNotes", new CheckError(`stream ended at ${last} of ${count}`));
+        return false;
+      }
+      t.completed++;
+      return true;
+    } catch (err) {
+      if (end.aborted) {
+        t.cancelledAtEnd++;
+        return true;
+      }
+      const code = Code[ConnectError.from(err).code] ?? "Unknown";
+      bump(t.endedEarly, code);
+      t.undeliveredAfterError += count - last;
+      this.#fail("WatchNotes", err);
+      return false;
+    }
   }
 
   /**
@@ -345,6 +428,20 @@ export class SoakClient {
         break;
     }
   }
+}
+
+/** A tally with nothing counted yet. */
+export function emptyTally(): StreamTally {
+  return {
+    opened: 0,
+    completed: 0,
+    cancelledAtEnd: 0,
+    endedEarly: {},
+    messages: 0,
+    lost: 0,
+    duplicated: 0,
+    undeliveredAfterError: 0,
+  };
 }
 
 /** The answer arrived but was wrong. */

@@ -3,6 +3,7 @@
  * timeline, the checks with their verdict, and a machine-readable JSON block (from which the
  * report can be rendered again).
  */
+import type { StreamTally } from "./client.js";
 import { type LatencySummary, mib } from "./stats.js";
 
 export interface Settings {
@@ -14,6 +15,8 @@ export interface Settings {
   outageS: number;
   /** `aligned`: the outage sits between two refresh points; `straddle`: across one. */
   outagePhase: "aligned" | "straddle";
+  /** Long server streams held open besides the calls. */
+  streams: number;
   paths: Array<"direct" | "envoy">;
   out: string;
 }
@@ -67,7 +70,34 @@ export interface PathResult {
     heapAfterGcEndBytes: number;
     envoyRssStartBytes?: number;
     envoyRssEndBytes?: number;
+    authFailures?: number;
+    callsPerSecond?: number;
+    streams?: StreamTally;
+    memorySeries?: MemorySample[];
+    keyRotation?: {
+      publishedKid: string;
+      signingKid: string;
+      fetchesBetweenPublishAndSwitch: { backend: number; gateway: number };
+      fetchesAfterSwitch: { backend: number; gateway: number };
+      firstBackendFetchAfterSwitchMs: number;
+    };
+    backendHeapSnapshot?: { file: string; bytes: number };
   };
+}
+
+/** One memory sample: the backend (its own process), Envoy, and the clients' process (+ IdP). */
+export interface MemorySample {
+  /** Seconds since the load started. */
+  t: number;
+  backendRss: number;
+  backendHeapAfterGc: number;
+  envoyRss?: number;
+  clientsRss: number;
+  clientsHeapAfterGc: number;
+  callsOk: number;
+  streamMessages: number;
+  /** The clients' process event-loop delay since the previous sample, p99 ms. */
+  clientsLoopDelayP99Ms?: number;
 }
 
 /** Everything the report shows; also its machine-readable block, so it can be re-rendered. */
@@ -91,7 +121,8 @@ export function renderReport(input: ReportInput): string {
     "",
     `Written by \`npm run soak\` (bench/soak.ts) on ${input.startedAt}.`,
     `Settings: ${s.clients} clients × ${s.rate} calls/s, ${s.durationS} s per path, access-token TTL ${s.ttlS} s, renew window ${s.leewayS} s, IdP outage ${s.outageS} s (${s.outagePhase}).`,
-    `Machine: ${input.machine}; IdP, backend and clients share this one process (Envoy is its own).`,
+    `Long server streams: ${s.streams ?? 0} (WatchNotes, 240 ± 20 % numbered messages 500 ms apart, reopened when done).`,
+    `Machine: ${input.machine}; the backend runs in its own process, the IdP and the clients share the soak's process, Envoy is its own.`,
     "",
     `**Verdict: ${overall}** (${results.map((r) => `${r.path}: ${r.verdict}`).join(", ")}${skipped.length ? `; ${skipped.join("; ")}` : ""})`,
     "",
@@ -135,6 +166,35 @@ export function renderReport(input: ReportInput): string {
         `${mib(f.heapAfterGcStartBytes)} / ${mib(f.heapAfterGcEndBytes)}`,
       ],
     ];
+    if (f.authFailures !== undefined)
+      figures.unshift(["calls failed because of auth", f.authFailures]);
+    if (f.callsPerSecond !== undefined)
+      figures.push(["unary calls ok per second", f.callsPerSecond]);
+    if (f.streams) {
+      const t = f.streams;
+      figures.push(
+        [
+          "long streams opened / completed / cancelled at the end",
+          `${t.opened} / ${t.completed} / ${t.cancelledAtEnd}`,
+        ],
+        ["long streams ended early (by code)", fmtCounts(t.endedEarly)],
+        ["stream messages received", t.messages],
+        ["stream messages lost / duplicated", `${t.lost} / ${t.duplicated}`],
+        ["messages a stream ended early had yet to send", t.undeliveredAfterError],
+      );
+    }
+    if (f.keyRotation) {
+      const k = f.keyRotation;
+      figures.push([
+        "key rotation: JWKS fetches gateway / backend (publish→switch; after switch)",
+        `${k.fetchesBetweenPublishAndSwitch.gateway} / ${k.fetchesBetweenPublishAndSwitch.backend}; ${k.fetchesAfterSwitch.gateway} / ${k.fetchesAfterSwitch.backend} (backend's first ${k.firstBackendFetchAfterSwitchMs} ms after)`,
+      ]);
+    }
+    if (f.backendHeapSnapshot)
+      figures.push([
+        "backend heap snapshot at the end",
+        `${mib(f.backendHeapSnapshot.bytes)} file`,
+      ]);
     if (f.envoyRssStartBytes !== undefined) {
       figures.push([
         "Envoy RSS start / end",
@@ -142,6 +202,41 @@ export function renderReport(input: ReportInput): string {
       ]);
     }
     lines.push(...table(["figure", "value"], figures), "");
+    if (f.memorySeries && f.memorySeries.length > 0) {
+      lines.push(
+        "Memory over time (heap after two full GCs; the soak process holds the IdP and the clients):",
+        "",
+      );
+      lines.push(
+        ...table(
+          [
+            "t s",
+            "backend RSS",
+            "backend heap",
+            "Envoy RSS",
+            "clients+IdP RSS",
+            "clients+IdP heap",
+            "calls ok",
+            "stream msgs",
+            "clients loop delay p99 ms",
+          ],
+          f.memorySeries.map((m) => [
+            m.t,
+            mib(m.backendRss),
+            mib(m.backendHeapAfterGc),
+            m.envoyRss !== undefined ? mib(m.envoyRss) : "—",
+            mib(m.clientsRss),
+            mib(m.clientsHeapAfterGc),
+            m.callsOk,
+            m.streamMessages,
+            m.clientsLoopDelayP99Ms ?? "—",
+          ]),
+        ),
+        "",
+      );
+    }
+    if (f.memorySeries && f.memorySeries.length >= 3)
+      lines.push(...memoryReading(f.memorySeries), "");
     lines.push(
       ...table(
         ["method", "calls ok", "p50 ms", "p95 ms", "p99 ms", "max ms"],
@@ -171,6 +266,36 @@ export function renderReport(input: ReportInput): string {
   return lines.join("\n");
 }
 
+/**
+ * What the memory table says, computed from it: growth after warm-up (the first 5 % of the
+ * run, when 200 streams and their connections open) to the end, heap after GC against RSS.
+ * A leak shows as heap after GC rising with the work done; allocator high-water shows as RSS
+ * rising while the live heap stays flat.
+ */
+function memoryReading(series: MemorySample[]): string[] {
+  const last = series[series.length - 1] as MemorySample;
+  const warm = series.find((m) => m.t >= last.t * 0.05 && m.t > 0) ?? (series[1] as MemorySample);
+  const line = (name: string, pick: (m: MemorySample) => number | undefined) => {
+    const a = pick(warm);
+    const b = pick(series[series.length - 2] as MemorySample);
+    const vals = series
+      .slice(series.indexOf(warm))
+      .map(pick)
+      .filter((v) => v !== undefined);
+    if (a === undefined || b === undefined || vals.length === 0) return undefined;
+    const max = Math.max(...(vals as number[]));
+    return `- ${name}: ${mib(a)} at t+${warm.t}s → ${mib(b)} before the streams close (max ${mib(max)}, end ${mib(pick(last) ?? 0)}), ${((b - a) / 1048576 / Math.max(1, (last.t - warm.t) / 60)).toFixed(2)} MiB/min`;
+  };
+  const rows = [
+    line("backend heap after GC", (m) => m.backendHeapAfterGc),
+    line("backend RSS", (m) => m.backendRss),
+    line("Envoy RSS", (m) => m.envoyRss),
+    line("clients+IdP heap after GC", (m) => m.clientsHeapAfterGc),
+    line("clients+IdP RSS", (m) => m.clientsRss),
+  ].filter((r): r is string => r !== undefined);
+  return ["Memory, after warm-up:", "", ...rows];
+}
+
 /** The clients that got session-ended, then how many did not. */
 function fmtSessionEnded(c: Record<string, number>): string {
   const ended = Object.entries(c).filter(([, n]) => n > 0);
@@ -178,7 +303,7 @@ function fmtSessionEnded(c: Record<string, number>): string {
   return [...ended.map(([k, n]) => `${k}: ${n}`), `${others} other clients: 0`].join("; ");
 }
 
-function fmtCounts(c: Record<string, number>): string {
+export function fmtCounts(c: Record<string, number>): string {
   const e = Object.entries(c);
   return e.length === 0 ? "0" : e.map(([k, v]) => `${k}: ${v}`).join(", ");
 }

@@ -125,6 +125,8 @@ export interface IdpStats {
   refreshReuse: number;
   /** Successful authorization_code grants. */
   codeGrants: number;
+  /** JWKS requests: when (epoch ms), and the `via` query parameter the caller's URL names. */
+  jwksRequests: Array<{ t: number; via: string }>;
 }
 
 export interface Idp {
@@ -143,6 +145,16 @@ export interface Idp {
    * under it; returns how many grants were revoked.
    */
   revokeGrants(subject?: string): Promise<number>;
+  /**
+   * Signing-key rotation, step 1: a new key is published in the JWKS (after the current one),
+   * not yet used. Returns its `kid`. Sessions and grants survive (the store is kept).
+   */
+  publishNextKey(): string;
+  /**
+   * Step 2: tokens are signed with the newest published key (the old one stays published,
+   * so tokens already issued stay valid). Returns the signing `kid`.
+   */
+  signWithNewestKey(): string;
   /** Stops the server; idempotent. */
   close(): Promise<void>;
 }
@@ -202,6 +214,10 @@ export async function startIdp(o: IdpOptions): Promise<Idp> {
       minVersion: "TLSv1.2",
     },
     (req, res) => {
+      if (req.url?.startsWith("/jwks")) {
+        const via = new URL(req.url, "https://idp").searchParams.get("via") ?? "";
+        if (stats.jwksRequests.length < 10_000) stats.jwksRequests.push({ t: Date.now(), via });
+      }
       if (!app || !provider) {
         res.writeHead(503).end();
         return;
@@ -227,36 +243,46 @@ export async function startIdp(o: IdpOptions): Promise<Idp> {
   o.gatewayClient?.redirectUris.forEach(originOf);
   o.gatewayClient?.postLogoutRedirectUris.forEach(originOf);
   const store = createMemoryStore();
-  const stats: IdpStats = { refreshGrants: 0, refreshReuse: 0, codeGrants: 0 };
-  const op = new Provider(issuer, configuration({ ttl, origins, postLogout, o, store }));
-  op.on("grant.success", (ctx: KoaContextWithOIDC) => {
-    const type = ctx.oidc.params?.grant_type;
-    if (type === "refresh_token") stats.refreshGrants++;
-    else if (type === "authorization_code") stats.codeGrants++;
-  });
-  op.on("grant.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
-    if (err.error_detail !== "refresh token already used") {
+  const stats: IdpStats = { refreshGrants: 0, refreshReuse: 0, codeGrants: 0, jwksRequests: [] };
+  // Kept across key rotations (a new provider over the same store): sessions stay valid.
+  const cookieKeys = [randomBytes(32).toString("base64url")];
+  // The signing key first: oidc-provider signs with the first key of the algorithm.
+  let keys: JWK[] = [signingKey()];
+  const build = () => {
+    const op = new Provider(
+      issuer,
+      configuration({ ttl, origins, postLogout, o, store, keys, cookieKeys }),
+    );
+    op.on("grant.success", (ctx: KoaContextWithOIDC) => {
+      const type = ctx.oidc.params?.grant_type;
+      if (type === "refresh_token") stats.refreshGrants++;
+      else if (type === "authorization_code") stats.codeGrants++;
+    });
+    op.on("grant.error", (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
+      if (err.error_detail !== "refresh token already used") {
+        log({
+          level: "warn",
+          event: "grant_error",
+          // The OAuth error and its fixed description only: never a parameter of the request.
+          message: `${String(ctx.oidc.params?.grant_type ?? "?")}: ${err.error}${err.error_detail ? ` (${err.error_detail})` : ""}`,
+        });
+        return;
+      }
+      stats.refreshReuse++;
+      const sub = ctx.oidc.entities.Account?.accountId ?? "unknown";
       log({
         level: "warn",
-        event: "grant_error",
-        // The OAuth error and its fixed description only: never a parameter of the request.
-        message: `${String(ctx.oidc.params?.grant_type ?? "?")}: ${err.error}${err.error_detail ? ` (${err.error_detail})` : ""}`,
+        event: "refresh_token_reuse",
+        message: `a used refresh token was presented again (sub ${sub}); its grant is revoked`,
       });
-      return;
-    }
-    stats.refreshReuse++;
-    const sub = ctx.oidc.entities.Account?.accountId ?? "unknown";
-    log({
-      level: "warn",
-      event: "refresh_token_reuse",
-      message: `a used refresh token was presented again (sub ${sub}); its grant is revoked`,
     });
-  });
-  op.on("server_error", (_ctx: KoaContextWithOIDC, err: Error) => {
-    log({ level: "error", event: "server_error", message: err.message });
-  });
-  app = op.callback();
-  provider = op;
+    op.on("server_error", (_ctx: KoaContextWithOIDC, err: Error) => {
+      log({ level: "error", event: "server_error", message: err.message });
+    });
+    app = op.callback();
+    provider = op;
+  };
+  build();
 
   let closing: Promise<void> | undefined;
   return {
@@ -276,6 +302,18 @@ export async function startIdp(o: IdpOptions): Promise<Idp> {
       }
       return count;
     },
+    publishNextKey(): string {
+      const next = signingKey();
+      keys = [...keys, next];
+      build();
+      return String(next.kid);
+    },
+    signWithNewestKey(): string {
+      const newest = keys[keys.length - 1] as JWK;
+      keys = [newest, ...keys.slice(0, -1)];
+      build();
+      return String(newest.kid);
+    },
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -292,6 +330,8 @@ function configuration(c: {
   postLogout: readonly string[];
   o: IdpOptions;
   store: ReturnType<typeof createMemoryStore>;
+  keys: readonly JWK[];
+  cookieKeys: string[];
 }): Configuration {
   const apiScope = API_SCOPES.join(" ");
   return {
@@ -315,8 +355,8 @@ function configuration(c: {
     // Sync boolean (the library's contract): only the SPA's own origins.
     clientBasedCORS: (_ctx, origin, client) =>
       client.clientId === CLIENT_ID && c.origins.has(origin),
-    cookies: { keys: [randomBytes(32).toString("base64url")] },
-    jwks: { keys: [signingKey()] },
+    cookies: { keys: c.cookieKeys },
+    jwks: { keys: [...c.keys] },
     claims: { openid: ["sub"], profile: ["name", "preferred_username"] },
     scopes: ["openid", "offline_access", "profile"],
     // Profile claims in the ID token, so the SPA can greet the user without a userinfo call.

@@ -93,27 +93,18 @@ async function start(): Promise<OidcTokenSource> {
 
 const started = start();
 
-/**
- * oidc-client-ts alone on this tab's token store (the SDK's own storage, same key), one per
- * tab. Its own renew timer is off: the only renewals are the ones the test asks for.
- */
-let plain: Promise<UserManager> | undefined;
-function plainUserManager(): Promise<UserManager> {
-  plain ??= fetch("/config.json")
-    .then((r) => r.json() as Promise<PageConfig>)
-    .then((config) => {
-      const storage = resolveTokenStorage(config.storage);
-      return new UserManager({
-        authority: config.authority,
-        client_id: config.clientId,
-        redirect_uri: `${location.origin}/callback`,
-        scope: config.scope,
-        userStore: storage.userStore,
-        stateStore: storage.stateStore,
-        automaticSilentRenew: false,
-      });
-    });
-  return plain;
+/** oidc-client-ts alone on this tab's token store (the SDK's own storage, same key). */
+async function plainUserManager(): Promise<UserManager> {
+  const config = (await (await fetch("/config.json")).json()) as PageConfig;
+  const storage = resolveTokenStorage(config.storage);
+  return new UserManager({
+    authority: config.authority,
+    client_id: config.clientId,
+    redirect_uri: `${location.origin}/callback`,
+    scope: config.scope,
+    userStore: storage.userStore,
+    stateStore: storage.stateStore,
+  });
 }
 
 window.gwoTest = {
