@@ -55,8 +55,14 @@ export class AccessPolicyError extends Error {
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const ROLE_NAME = /^[\x21-\x7E]+$/;
 
+/** The fields of a `(grpcweboidc.v1.access)` option, as decoded (or read back from a cache). */
+export type MethodAccessFields = Pick<
+  MethodAccess,
+  "public" | "scopes" | "roles" | "authenticated"
+>;
+
 /** Validates a decoded option and turns it into a rule. Throws AccessPolicyError. */
-export function ruleFromOption(method: string, opt: MethodAccess): AccessRule {
+export function ruleFromOption(method: string, opt: MethodAccessFields): AccessRule {
   const hasLists = opt.scopes.length > 0 || opt.roles.length > 0;
   if (opt.public && (opt.authenticated || hasLists)) {
     throw new AccessPolicyError(method, "access option sets `public` together with other fields");

@@ -7,6 +7,9 @@ import {
   HEALTH_PATHS,
   principalFromClaims,
 } from "../../src/access/index.js";
+import { HEALTH_OUTLINE } from "../../src/access/outline.js";
+import { outlineService } from "../../src/access/policy.js";
+import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { compileProtos } from "../helpers/buf.js";
 
 const reader = { subject: "r", scopes: ["notes.read"], roles: [] };
@@ -148,5 +151,12 @@ describe("principalFromClaims", () => {
       scopes: [],
       roles: [],
     });
+  });
+});
+
+describe("the health service outline", () => {
+  it("is the generated grpc.health.v1.Health descriptor's outline", () => {
+    expect(HEALTH_OUTLINE).toEqual(outlineService(Health));
+    expect(HEALTH_PATHS).toEqual(Health.methods.map((m) => `/${Health.typeName}/${m.name}`));
   });
 });

@@ -11,7 +11,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { policyFromOutlines } from "../../src/access/outline.js";
+import { buildAccessPolicy, outlineService } from "../../src/access/policy.js";
 import { loadServices } from "../../src/envoy/proto-image/load.js";
+import { loadServiceOutlines } from "../../src/envoy/proto-image/outline.js";
 import { repoRoot } from "../helpers/buf.js";
 
 /** A buf project whose node_modules/.bin/buf counts its runs, then runs the real buf. */
@@ -68,5 +71,54 @@ describe("buf build of the current project, cached", () => {
     writeFileSync(join(cwd, "buf.yaml"), "version: v2\nmodules:\n  - path: proto\n# changed\n");
     methods(cwd);
     expect(runs()).toBe(2);
+  });
+});
+
+describe("service outlines (what the CLI reads instead of decoding the image every run)", () => {
+  const outlineDir = (cwd: string) =>
+    join(cwd, "node_modules", ".cache", "grpc-web-oidc", "outlines");
+
+  it("equal the outlines of the decoded services, from the first run and from the cache", async () => {
+    const { cwd } = project();
+    const decoded = loadServices(undefined, { cwd }).map(outlineService);
+    expect(decoded.map((s) => s.typeName)).toContain("demo.v1.NotesService");
+    const first = await loadServiceOutlines(undefined, { cwd });
+    expect(readdirSync(outlineDir(cwd))).toHaveLength(1);
+    expect(first).toEqual(decoded);
+    const again = await loadServiceOutlines(undefined, { cwd });
+    expect(again).toEqual(decoded);
+    // The same policy either way.
+    const paths = (p: ReturnType<typeof policyFromOutlines>) =>
+      p.methods.map((m) => [m.path, m.kind, m.rule]);
+    expect(paths(policyFromOutlines(again))).toEqual(
+      paths(buildAccessPolicy(loadServices(undefined, { cwd }))),
+    );
+  });
+
+  it("are keyed by the image's bytes: a changed access option gives a new outline", async () => {
+    const { cwd } = project();
+    await loadServiceOutlines(undefined, { cwd });
+    const notes = join(cwd, "proto", "demo", "v1", "notes.proto");
+    const text = readFileSync(notes, "utf8");
+    expect(text).toContain('scopes: ["notes.read"]');
+    writeFileSync(notes, text.replaceAll('scopes: ["notes.read"]', 'scopes: ["notes.peek"]'));
+    const changed = await loadServiceOutlines(undefined, { cwd });
+    const getNote = changed
+      .find((s) => s.typeName === "demo.v1.NotesService")
+      ?.methods.find((m) => m.name === "GetNote");
+    expect(getNote?.access?.scopes).toEqual(["notes.peek"]);
+    expect(readdirSync(outlineDir(cwd))).toHaveLength(2);
+  });
+
+  it("read a damaged cache entry as a miss, and never cache a failed image", async () => {
+    const { cwd } = project();
+    const good = await loadServiceOutlines(undefined, { cwd });
+    const [entry] = readdirSync(outlineDir(cwd));
+    writeFileSync(join(outlineDir(cwd), entry as string), '[{"typeName": 1}]');
+    expect(await loadServiceOutlines(undefined, { cwd })).toEqual(good);
+    const junk = join(cwd, "junk.binpb");
+    writeFileSync(junk, "not a descriptor set");
+    await expect(loadServiceOutlines(junk, { cwd })).rejects.toThrow(/not a descriptor set/);
+    expect(readdirSync(outlineDir(cwd))).toHaveLength(1);
   });
 });

@@ -4,7 +4,8 @@
  * field names. Current, non-deprecated fields only.
  */
 import { posix } from "node:path";
-import { type AccessPolicy, HEALTH_SERVICE, type TrafficClass } from "../../access/index.js";
+import type { TrafficClass } from "../../access/index.js";
+import { type AccessPolicy, HEALTH_SERVICE } from "../../access/outline.js";
 import { corsHeaders } from "../../common/cors-headers.js";
 import {
   filterChainBounds,

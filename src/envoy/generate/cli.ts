@@ -6,13 +6,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { DescService } from "@bufbuild/protobuf";
-import { HEALTH_SERVICE } from "../../access/policy.js";
+import { HEALTH_SERVICE, policyFromOutlines, type ServiceOutline } from "../../access/outline.js";
 import { isEnvoyError } from "../errors.js";
-import { loadServices } from "../proto-image/load.js";
-import { generateGateway } from "./emit.js";
+import { loadServiceOutlines } from "../proto-image/outline.js";
 import { unifiedDiff } from "./line-diff.js";
 import { loadGatewayFile } from "./load.js";
+import { renderGateway } from "./render.js";
 
 const USAGE = `usage: grpc-web-oidc envoy generate [--gateway FILE] [-o FILE] [--sds-out DIR] [--proto-image FILE] [--check] [--strict]
   --gateway FILE      gateway inputs (default envoy/gateway.yaml)
@@ -47,13 +46,11 @@ export async function runGenerate(argv: readonly string[]): Promise<number> {
   }
   try {
     const model = loadGatewayFile(args.gateway);
-    const services = loadServices(args.protoImage);
-    const bundle = generateGateway(model, services, {
-      comments: [
-        `source: ${args.gateway}`,
-        `services: ${services.map((s) => s.typeName).join(", ")}`,
-      ],
-    });
+    const services = await loadServiceOutlines(args.protoImage);
+    const bundle = renderGateway(model, policyFromOutlines(services), [
+      `source: ${args.gateway}`,
+      `services: ${services.map((s) => s.typeName).join(", ")}`,
+    ]);
     const sdsDir = args.sdsOut ?? join(dirname(args.out), "sds");
     const files: [string, string][] = [
       [args.out, bundle.envoyYaml],
@@ -102,7 +99,7 @@ export async function runGenerate(argv: readonly string[]): Promise<number> {
  */
 function deniedReport(
   denied: readonly string[],
-  services: readonly DescService[],
+  services: readonly ServiceOutline[],
   strict: boolean,
 ): string {
   const guarded = services.filter((s) => s.typeName !== HEALTH_SERVICE);

@@ -14,7 +14,7 @@ import {
   type Node,
   parseDocument,
 } from "yaml";
-import { CLAIM_DEFAULTS } from "../../access/index.js";
+import { CLAIM_DEFAULTS } from "../../access/claim-settings.js";
 import { isLoopbackHost } from "../../common/loopback.js";
 import { originProblem } from "../../common/origin.js";
 import { GatewayConfigError } from "../errors.js";

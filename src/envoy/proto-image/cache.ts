@@ -70,31 +70,34 @@ export function imageKey(cwd: string, buf: string): string {
   return hash.digest("hex");
 }
 
-/** Where cached images live: the project's node_modules/.cache, else the temp folder. */
-export function cacheDir(cwd: string): string {
+/**
+ * Where cached images (or, `kind` "outlines", their outlines) live: the project's
+ * node_modules/.cache, else the temp folder.
+ */
+export function cacheDir(cwd: string, kind: "images" | "outlines" = "images"): string {
   const modules = join(cwd, "node_modules");
   return existsSync(modules)
-    ? join(modules, ".cache", "grpc-web-oidc", "images")
-    : join(tmpdir(), "grpc-web-oidc-images");
+    ? join(modules, ".cache", "grpc-web-oidc", kind)
+    : join(tmpdir(), `grpc-web-oidc-${kind}`);
 }
 
-/** The cached image for `key`, or undefined. */
-export function readCached(dir: string, key: string): Uint8Array | undefined {
+/** The cached entry for `key` (an image, `.binpb`, unless `ext` says otherwise), or undefined. */
+export function readCached(dir: string, key: string, ext = "binpb"): Buffer | undefined {
   try {
-    return readFileSync(join(dir, `${key}.binpb`));
+    return readFileSync(join(dir, `${key}.${ext}`));
   } catch {
     return undefined;
   }
 }
 
-/** Stores an image; a failure to cache never fails the command. */
-export function writeCached(dir: string, key: string, image: Uint8Array): void {
+/** Stores an entry (an image unless `ext` says otherwise); a failure to cache never fails the command. */
+export function writeCached(dir: string, key: string, data: Uint8Array, ext = "binpb"): void {
   try {
     mkdirSync(dir, { recursive: true });
     // Write then rename: a concurrent reader sees the whole image or none.
     const tmp = join(dir, `${key}.${process.pid}.tmp`);
-    writeFileSync(tmp, image);
-    renameSync(tmp, join(dir, `${key}.binpb`));
+    writeFileSync(tmp, data);
+    renameSync(tmp, join(dir, `${key}.${ext}`));
   } catch {
     // Read-only node_modules, full disk: the next run builds again.
   }

@@ -1,17 +1,16 @@
-import protobuf from "protobufjs";
 import {
   type DecodeContext,
   type Decoded,
   type DecodedMessage,
   DURATION_MAX_SECONDS,
   err,
-  fullName,
   isObject,
   parseDuration,
 } from "./decoded.js";
 import type { Path } from "./issue.js";
 import { addOriginKey, setOrigin } from "./issue.js";
-import { checkFieldRules, checkMessageRules, isPgvDisabled } from "./pgv.js";
+import { checkFieldRules, checkMessageRules } from "./pgv.js";
+import type { EnumInfo, FieldInfo, MessageInfo } from "./table.js";
 
 export type { DecodeContext, Decoded, DecodedMessage } from "./decoded.js";
 
@@ -51,28 +50,6 @@ const FALSE_STRINGS = /^(false|f|no|n|0)$/i;
 
 const TYPED_STRUCT = new Set(["xds.type.v3.TypedStruct", "udpa.type.v1.TypedStruct"]);
 
-const fieldMaps = new WeakMap<protobuf.Type, Map<string, protobuf.Field>>();
-
-/** proto3 JSON name of a field: `json_name`, else lowerCamelCase of the proto name. */
-export function jsonName(field: protobuf.Field): string {
-  const explicit = field.options?.json_name;
-  if (typeof explicit === "string") return explicit;
-  return field.name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-}
-
-function fieldsByAnyName(type: protobuf.Type): Map<string, protobuf.Field> {
-  let m = fieldMaps.get(type);
-  if (!m) {
-    m = new Map();
-    for (const f of type.fieldsArray) {
-      m.set(f.name, f);
-      m.set(jsonName(f), f);
-    }
-    fieldMaps.set(type, m);
-  }
-  return m;
-}
-
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
@@ -89,19 +66,19 @@ function describe(v: unknown): string {
  */
 export function decodeMessage(
   ctx: DecodeContext,
-  type: protobuf.Type,
+  type: MessageInfo,
   json: unknown,
   path: Path,
   depth = 0,
 ): DecodedMessage | undefined {
-  const name = fullName(type);
+  const name = type.name;
   if (depth > MAX_DEPTH) {
     err(ctx, path, "value", "schema-type", "nesting too deep");
     return undefined;
   }
   if (name === "google.protobuf.Any") return decodeAny(ctx, json, path, depth);
   if (!isObject(json)) return mismatch(ctx, path, `a mapping for ${name}`, json);
-  const fields = fieldsByAnyName(type);
+  const fields = type.byKey;
   const out: DecodedMessage = {};
   const keys = new Map<string, string>();
   const oneofSeen = new Map<string, string>();
@@ -115,20 +92,20 @@ export function decodeMessage(
       err(ctx, [...path, key], "key", "duplicate-field", `field "${field.name}" given twice`);
       continue;
     }
-    if (value === null && fullNameOfFieldType(field) !== "google.protobuf.Value") continue;
+    if (value === null && field.typeName !== "google.protobuf.Value") continue;
     keys.set(field.name, key);
-    if (field.partOf) {
-      const other = oneofSeen.get(field.partOf.name);
+    if (field.oneof !== undefined) {
+      const other = oneofSeen.get(field.oneof);
       if (other !== undefined) {
         err(
           ctx,
           [...path, key],
           "key",
           "oneof-multiple",
-          `"${field.name}" and "${other}" are both set, but only one of oneof "${field.partOf.name}" may be`,
+          `"${field.name}" and "${other}" are both set, but only one of oneof "${field.oneof}" may be`,
         );
       }
-      oneofSeen.set(field.partOf.name, field.name);
+      oneofSeen.set(field.oneof, field.name);
     }
     const v = decodeField(ctx, field, value, [...path, key], depth);
     if (v !== undefined) out[field.name] = v;
@@ -136,10 +113,10 @@ export function decodeMessage(
   }
   setOrigin(out, path, keys);
   ctx.onMessage?.(name, out);
-  if (!isPgvDisabled(type)) {
-    for (const field of type.fieldsArray) {
+  if (!type.pgvDisabled) {
+    for (const field of type.fields) {
       // Rules of a oneof member (or proto3 `optional`) apply only when it is the one set.
-      if (field.partOf && !keys.has(field.name)) continue;
+      if (field.oneof !== undefined && !keys.has(field.name)) continue;
       const fieldPath = keys.has(field.name) ? [...path, keys.get(field.name) as string] : path;
       checkFieldRules(ctx, field, out[field.name], fieldPath, keys.has(field.name));
     }
@@ -148,33 +125,22 @@ export function decodeMessage(
   return out;
 }
 
-function fullNameOfFieldType(field: protobuf.Field): string | undefined {
-  try {
-    field.resolve();
-  } catch {
-    return undefined;
-  }
-  return field.resolvedType ? fullName(field.resolvedType) : undefined;
-}
-
 function decodeField(
   ctx: DecodeContext,
-  field: protobuf.Field,
+  field: FieldInfo,
   value: unknown,
   path: Path,
   depth: number,
 ): Decoded | undefined {
-  try {
-    field.resolve();
-  } catch {
+  if (field.kind === "unresolved") {
     err(ctx, path, "key", "schema-type", `type of field "${field.name}" is not available`);
     return undefined;
   }
-  if (field.map) {
+  const keyType = field.mapKey;
+  if (keyType !== undefined) {
     if (!isObject(value)) return mismatch(ctx, path, `a mapping for "${field.name}"`, value);
     const out: { [k: string]: Decoded } = {};
     const keys = new Map<string, string>();
-    const keyType = (field as unknown as protobuf.MapField).keyType;
     for (const [k, v] of Object.entries(value)) {
       if (keyType !== "string") {
         const ok = keyType === "bool" ? k === "true" || k === "false" : /^-?\d+$/.test(k);
@@ -202,7 +168,7 @@ function decodeField(
     const out: Decoded[] = [];
     // Envoy's parser flattens nested lists into the outer one; a null inside
     // them reads as an empty message.
-    const isMessageField = field.resolvedType instanceof protobuf.Type;
+    const isMessageField = field.kind === "message";
     const flat = value.some(Array.isArray)
       ? value.flatMap((v) =>
           Array.isArray(v)
@@ -234,26 +200,30 @@ function decodeField(
 
 function decodeSingle(
   ctx: DecodeContext,
-  field: protobuf.Field,
+  field: FieldInfo,
   value: unknown,
   path: Path,
   depth: number,
 ): Decoded | undefined {
-  const rt = field.resolvedType;
-  if (rt instanceof protobuf.Enum) return decodeEnum(ctx, rt, value, path);
-  if (rt instanceof protobuf.Type) return decodeTyped(ctx, rt, value, path, depth + 1);
-  return decodeScalar(ctx, field.type, value, path);
+  if (field.kind === "scalar") return decodeScalar(ctx, field.type, value, path);
+  const name = field.typeName as string;
+  const e = field.kind === "enum" ? ctx.types.enumType(name) : undefined;
+  if (e) return decodeEnum(ctx, e, value, path);
+  const t = field.kind === "message" ? ctx.types.message(name) : undefined;
+  if (t) return decodeTyped(ctx, t, value, path, depth + 1);
+  err(ctx, path, "key", "schema-type", `type of field "${field.name}" is not available`);
+  return undefined;
 }
 
 /** Decodes a value of message type `type`, including the well-known types' special JSON forms. */
 function decodeTyped(
   ctx: DecodeContext,
-  type: protobuf.Type,
+  type: MessageInfo,
   value: unknown,
   path: Path,
   depth: number,
 ): Decoded | undefined {
-  const name = fullName(type);
+  const name = type.name;
   const wrapped = WRAPPERS[name];
   if (wrapped) {
     // Envoy's parser also takes the message form {value: x}.
@@ -322,7 +292,7 @@ function decodeAny(
     return undefined;
   }
   const typeName = url.slice(url.lastIndexOf("/") + 1);
-  const type = ctx.api.lookupType(typeName);
+  const type = ctx.types.message(typeName);
   if (!type) {
     err(
       ctx,
@@ -377,7 +347,7 @@ function decodeTypedStruct(
 ): void {
   const url = msg.type_url;
   if (typeof url !== "string") return;
-  const type = ctx.api.lookupType(url.slice(url.lastIndexOf("/") + 1));
+  const type = ctx.types.message(url.slice(url.lastIndexOf("/") + 1));
   if (!type) {
     err(
       ctx,
@@ -393,7 +363,7 @@ function decodeTypedStruct(
 
 function decodeEnum(
   ctx: DecodeContext,
-  e: protobuf.Enum,
+  e: EnumInfo,
   value: unknown,
   path: Path,
 ): Decoded | undefined {
@@ -401,18 +371,17 @@ function decodeEnum(
     return decodeEnum(ctx, e, Number(value), path);
   if (typeof value === "string") {
     // Envoy parses enum names case-insensitively.
-    const name =
-      value in e.values
-        ? value
-        : Object.keys(e.values).find((k) => k.toLowerCase() === value.toLowerCase());
+    const name = e.values.has(value)
+      ? value
+      : [...e.values.keys()].find((k) => k.toLowerCase() === value.toLowerCase());
     if (name !== undefined && name !== value) return decodeEnum(ctx, e, name, path);
-    if (!(value in e.values)) {
+    if (!e.values.has(value)) {
       err(
         ctx,
         path,
         "value",
         "bad-enum",
-        `${JSON.stringify(value)} is not a value of ${fullName(e)} (one of ${Object.keys(e.values).join(", ")})`,
+        `${JSON.stringify(value)} is not a value of ${e.name} (one of ${[...e.values.keys()].join(", ")})`,
       );
       return undefined;
     }
@@ -425,11 +394,11 @@ function decodeEnum(
     value >= INT32[0] &&
     value <= INT32[1]
   ) {
-    const name = e.valuesById[value];
+    const name = e.byNumber.get(value);
     if (name) enumDeprecation(ctx, e, name, path);
     return name ?? value;
   }
-  err(ctx, path, "value", "bad-enum", `expected a ${fullName(e)} name, got ${describe(value)}`);
+  err(ctx, path, "value", "bad-enum", `expected a ${e.name} name, got ${describe(value)}`);
   return undefined;
 }
 
@@ -506,15 +475,13 @@ function isDefault(v: Decoded | undefined): boolean {
 
 function deprecation(
   ctx: DecodeContext,
-  field: protobuf.Field,
+  field: FieldInfo,
   v: Decoded | undefined,
   path: Path,
 ): void {
   if (isDefault(v)) return;
-  const o = field.options;
-  if (!o) return;
-  const owner = fullName(field.parent as protobuf.Type);
-  if (o["(envoy.annotations.disallowed_by_default)"] === true) {
+  const owner = field.owner;
+  if (field.disallowed) {
     err(
       ctx,
       path,
@@ -522,7 +489,7 @@ function deprecation(
       "disallowed-field",
       `${owner}.${field.name} is deprecated and disallowed by default`,
     );
-  } else if (o.deprecated === true) {
+  } else if (field.deprecated) {
     ctx.issues.push({
       path,
       at: "key",
@@ -533,24 +500,22 @@ function deprecation(
   }
 }
 
-function enumDeprecation(ctx: DecodeContext, e: protobuf.Enum, name: string, path: Path): void {
-  const o = e.valuesOptions?.[name];
-  if (!o) return;
-  if (o["(envoy.annotations.disallowed_by_default_enum)"] === true) {
+function enumDeprecation(ctx: DecodeContext, e: EnumInfo, name: string, path: Path): void {
+  if (e.disallowed.has(name)) {
     err(
       ctx,
       path,
       "value",
       "disallowed-field",
-      `${fullName(e)}.${name} is deprecated and disallowed by default`,
+      `${e.name}.${name} is deprecated and disallowed by default`,
     );
-  } else if (o.deprecated === true) {
+  } else if (e.deprecated.has(name)) {
     ctx.issues.push({
       path,
       at: "value",
       rule: "deprecated-field",
       severity: "warning",
-      message: `warning: ${fullName(e)}.${name} is deprecated`,
+      message: `warning: ${e.name}.${name} is deprecated`,
     });
   }
 }

@@ -3,9 +3,8 @@
  * (`pgv.ts`). A leaf: it imports no other schema module, so `decode.ts` and
  * `pgv.ts` both depend on it and not on each other in a circle.
  */
-import type protobuf from "protobufjs";
 import type { Issue, Path } from "./issue.js";
-import type { EnvoyApi } from "./protos.js";
+import type { EnvoyTypes } from "./table.js";
 
 /** A decoded (normalised) value: proto field names, enum names, `@type` kept on `Any`. */
 export type Decoded = null | boolean | number | string | Decoded[] | { [key: string]: Decoded };
@@ -14,7 +13,7 @@ export type DecodedMessage = { [key: string]: Decoded };
 
 /** Context shared by one decode run. */
 export interface DecodeContext {
-  readonly api: EnvoyApi;
+  readonly types: EnvoyTypes;
   readonly issues: Issue[];
   /** Called with every decoded message and its full type name (an index for later checks). */
   readonly onMessage?: (typeName: string, msg: DecodedMessage) => void;
@@ -23,11 +22,6 @@ export interface DecodeContext {
 const DURATION = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
 /** The largest Duration protobuf allows (10,000 years). */
 export const DURATION_MAX_SECONDS = 315576000000;
-
-/** The full name of a reflection object without the leading dot. */
-export function fullName(o: protobuf.ReflectionObject): string {
-  return o.fullName.replace(/^\./, "");
-}
 
 /** A JSON object (not null, not a list). */
 export function isObject(v: unknown): v is Record<string, unknown> {

@@ -23,8 +23,7 @@ message SourcedMetadata {
 }
 `;
 
-/** Names the overlays below; part of the API snapshot's key, so change it with them. */
-export const OVERLAY_VERSION = "rbac-sourced-metadata.oauth2-envoy-1.40";
+export { OVERLAY_VERSION } from "./overlay-version.js";
 
 /** Applies the overlays once the types they extend are loaded (idempotent). */
 export function applyOverlay(root: protobuf.Root): void {

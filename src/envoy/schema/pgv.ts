@@ -1,68 +1,34 @@
 import { isIP } from "node:net";
-import protobuf from "protobufjs";
 import type { DecodeContext, Decoded, DecodedMessage } from "./decoded.js";
-import { err, fullName, isObject, parseDuration } from "./decoded.js";
+import { err, isObject, parseDuration } from "./decoded.js";
 import type { Path } from "./issue.js";
+import type { EnumInfo, FieldInfo, MessageInfo, Rules } from "./table.js";
 
 /**
  * protoc-gen-validate (`validate.rules`) as Envoy enforces it when it loads a
- * config. Rules are read from the protos' field options (protobufjs keeps
- * them as parsed objects). The shipped validate.proto lacks
+ * config. Rules are read from the protos' field options, merged per field
+ * into the type table (records.ts). The shipped validate.proto lacks
  * `StringRules.ignore_empty`, but option values are not checked against it,
  * so it is honoured here like the other keys.
  *
  * Scalars are checked even when unset (proto3 default), as PGV does; message
  * rules only when set, except `required`.
  */
-type Rules = Record<string, unknown>;
-
-const rulesCache = new WeakMap<protobuf.Field, Rules | null>();
-
-function merge(into: Rules, from: Rules): Rules {
-  for (const [k, v] of Object.entries(from)) {
-    const cur = into[k];
-    if (isObject(cur) && isObject(v)) merge(cur, v);
-    else into[k] = v;
-  }
-  return into;
-}
-
-/** The field's `(validate.rules)`, merged from all its option statements. */
-export function fieldRules(field: protobuf.Field): Rules | null {
-  let r = rulesCache.get(field);
-  if (r === undefined) {
-    r = null;
-    for (const o of field.parsedOptions ?? []) {
-      const v = (o as Rules)["(validate.rules)"];
-      if (isObject(v)) r = merge(r ?? {}, structuredClone(v));
-    }
-    rulesCache.set(field, r);
-  }
-  return r;
-}
-
-/** `option (validate.disabled) = true` / `(validate.ignored)` on the message. */
-export function isPgvDisabled(type: protobuf.Type): boolean {
-  const o = type.options;
-  return o?.["(validate.disabled)"] === true || o?.["(validate.ignored)"] === true;
-}
-
 /** Oneofs marked `(validate.required)` must have one member set. */
 export function checkMessageRules(
   ctx: DecodeContext,
-  type: protobuf.Type,
+  type: MessageInfo,
   msg: DecodedMessage,
   path: Path,
 ): void {
-  for (const oneof of type.oneofsArray) {
-    if (oneof.options?.["(validate.required)"] !== true) continue;
-    if (!oneof.fieldsArray.some((f) => msg[f.name] !== undefined)) {
+  for (const oneof of type.requiredOneofs) {
+    if (!oneof.fields.some((f) => msg[f] !== undefined)) {
       err(
         ctx,
         path,
         "key",
         "pgv-oneof-required",
-        `${fullName(type)} needs one of: ${oneof.fieldsArray.map((f) => f.name).join(", ")}`,
+        `${type.name} needs one of: ${oneof.fields.join(", ")}`,
       );
     }
   }
@@ -71,15 +37,15 @@ export function checkMessageRules(
 /** Checks one field of a decoded message against its rules. */
 export function checkFieldRules(
   ctx: DecodeContext,
-  field: protobuf.Field,
+  field: FieldInfo,
   value: Decoded | undefined,
   path: Path,
   present: boolean,
 ): void {
-  const rules = fieldRules(field);
+  const rules = field.rules;
   if (!rules) return;
   const at = present ? "value" : "key";
-  const where = `${fullName(field.parent as protobuf.Type)}.${field.name}`;
+  const where = `${field.owner}.${field.name}`;
   const fail = (kind: string, msg: string, p: Path = path) =>
     err(ctx, p, present ? at : "key", `pgv-${kind}`, `${where}: ${msg}`);
 
@@ -87,7 +53,7 @@ export function checkFieldRules(
   if (isObject(msgRules) && msgRules.required === true && value === undefined) {
     fail("required", "is required");
   }
-  if (field.map) {
+  if (field.mapKey !== undefined) {
     const m = (value ?? {}) as Record<string, Decoded>;
     checkMap(rules.map, m, path, fail, ctx, field);
     return;
@@ -97,19 +63,21 @@ export function checkFieldRules(
     checkRepeated(rules.repeated, arr, path, fail, ctx, field);
     return;
   }
-  checkSingle(rules, field, value, fail);
+  checkSingle(rules, field, value, fail, ctx);
 }
 
 type Fail = (kind: string, msg: string, p?: Path) => void;
 
 function checkSingle(
   rules: Rules,
-  field: protobuf.Field,
+  field: FieldInfo,
   value: Decoded | undefined,
   fail: Fail,
+  ctx: DecodeContext,
 ): void {
-  const rt = field.resolvedType;
-  const typeName = rt ? fullName(rt) : field.type;
+  // A message or enum type (wrappers, Duration…), as opposed to a plain scalar.
+  const rt = field.kind === "message" || field.kind === "enum";
+  const typeName = field.typeName ?? field.type;
   for (const [kind, r] of Object.entries(rules)) {
     if (!isObject(r)) continue;
     switch (kind) {
@@ -126,7 +94,12 @@ function checkSingle(
           fail("bool", `must be ${String(r.const)}`);
         break;
       case "enum":
-        checkEnum(r, rt instanceof protobuf.Enum ? rt : undefined, value, fail);
+        checkEnum(
+          r,
+          field.kind === "enum" ? ctx.types.enumType(field.typeName as string) : undefined,
+          value,
+          fail,
+        );
         break;
       case "duration":
         checkDuration(r, value, fail);
@@ -334,19 +307,19 @@ function checkBytes(r: Rules, b64: string, fail: Fail): void {
 
 function checkEnum(
   r: Rules,
-  e: protobuf.Enum | undefined,
+  e: EnumInfo | undefined,
   value: Decoded | undefined,
   fail: Fail,
 ): void {
   const v = value ?? 0;
-  const numeric = typeof v === "number" ? v : e?.values[v as string];
+  const numeric = typeof v === "number" ? v : e?.values.get(v as string);
   if (
     r.defined_only === true &&
     e &&
-    (typeof v === "number" ? e.valuesById[v] === undefined : !(String(v) in e.values))
+    (typeof v === "number" ? !e.byNumber.has(v) : !e.values.has(String(v)))
   )
     fail("enum", `${String(v)} is not a defined value`);
-  const asNum = (x: unknown) => (typeof x === "string" && e ? e.values[x] : num(x));
+  const asNum = (x: unknown) => (typeof x === "string" && e ? e.values.get(x) : num(x));
   if (r.const !== undefined && numeric !== asNum(r.const))
     fail("enum", `must be ${String(r.const)}`);
   const inList = listOf(r.in).map(asNum);
@@ -400,7 +373,7 @@ function checkRepeated(
   path: Path,
   fail: Fail,
   ctx: DecodeContext,
-  field: protobuf.Field,
+  field: FieldInfo,
 ): void {
   if (!isObject(r)) return;
   if (r.ignore_empty === true && arr.length === 0) return;
@@ -423,14 +396,8 @@ function checkRepeated(
     arr.forEach((v, i) => {
       const p = [...path, i];
       const itemFail: Fail = (kind, msg, q = p) =>
-        err(
-          ctx,
-          q,
-          "value",
-          `pgv-${kind}`,
-          `${fullName(field.parent as protobuf.Type)}.${field.name}[${i}]: ${msg}`,
-        );
-      checkSingle(items, field, v, itemFail);
+        err(ctx, q, "value", `pgv-${kind}`, `${field.owner}.${field.name}[${i}]: ${msg}`);
+      checkSingle(items, field, v, itemFail, ctx);
     });
   }
 }
@@ -441,7 +408,7 @@ function checkMap(
   path: Path,
   fail: Fail,
   ctx: DecodeContext,
-  field: protobuf.Field,
+  field: FieldInfo,
 ): void {
   if (!isObject(r)) return;
   const n = Object.keys(m).length;
@@ -450,7 +417,7 @@ function checkMap(
   const max = num(r.max_pairs);
   if (min !== undefined && n < min) fail("map", `needs at least ${min} entr(y/ies), got ${n}`);
   if (max !== undefined && n > max) fail("map", `allows at most ${max} entr(y/ies), got ${n}`);
-  const where = `${fullName(field.parent as protobuf.Type)}.${field.name}`;
+  const where = `${field.owner}.${field.name}`;
   for (const [k, v] of Object.entries(m)) {
     const p = [...path, k];
     if (isObject(r.keys) && isObject(r.keys.string)) {
@@ -459,8 +426,13 @@ function checkMap(
       );
     }
     if (isObject(r.values)) {
-      checkSingle(r.values, field, v, (kind, msg) =>
-        err(ctx, p, "value", `pgv-${kind}`, `${where}[${JSON.stringify(k)}]: ${msg}`),
+      checkSingle(
+        r.values,
+        field,
+        v,
+        (kind, msg) =>
+          err(ctx, p, "value", `pgv-${kind}`, `${where}[${JSON.stringify(k)}]: ${msg}`),
+        ctx,
       );
     }
   }

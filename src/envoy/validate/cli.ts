@@ -3,9 +3,9 @@
  * Exit 0 valid (warnings allowed), 1 invalid, 2 usage error.
  */
 import { readFileSync } from "node:fs";
-import type { DescService } from "@bufbuild/protobuf";
-import { loadServices } from "../proto-image/load.js";
-import { formatFinding, validateEnvoyConfig } from "./validate.js";
+import { policyFromOutlines, type ServiceOutline } from "../../access/outline.js";
+import { loadServiceOutlines } from "../proto-image/outline.js";
+import { formatFinding, validateWithPolicy } from "./validate.js";
 
 const USAGE = `usage: grpc-web-oidc envoy validate [--no-files] [--proto-image FILE] FILE...
   --no-files          do not check that SDS and certificate files named by the config exist
@@ -46,9 +46,9 @@ export async function runValidate(argv: readonly string[]): Promise<number> {
     process.stderr.write(args ? `envoy validate: ${args}\n${USAGE}` : USAGE);
     return 2;
   }
-  let services: DescService[] | undefined;
+  let services: ServiceOutline[] | undefined;
   try {
-    services = loadServices(args.protoImage);
+    services = await loadServiceOutlines(args.protoImage);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     if (args.protoImage) {
@@ -74,11 +74,11 @@ export async function runValidate(argv: readonly string[]): Promise<number> {
   }
   let failed = false;
   for (const { file, text } of texts) {
-    const result = await validateEnvoyConfig(text, {
-      filename: file === "-" ? "<stdin>" : file,
-      checkFiles: args.checkFiles,
-      services,
-    });
+    const result = await validateWithPolicy(
+      text,
+      { filename: file === "-" ? "<stdin>" : file, checkFiles: args.checkFiles },
+      () => services && policyFromOutlines(services),
+    );
     for (const f of result.findings) process.stdout.write(`${formatFinding(f)}\n`);
     if (!result.ok) failed = true;
   }

@@ -1,4 +1,5 @@
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, Scalar } from "yaml";
+import { plainScalar } from "../yaml/plain-scalar.js";
 
 /**
  * Converts a YAML document (parsed with the failsafe schema, so every scalar
@@ -35,36 +36,8 @@ export function envoyYamlToJson(doc: Document): unknown {
   return visit(doc.contents as Node | null, 0);
 }
 
-const NULLS = new Set(["", "~", "null", "Null", "NULL"]);
-const TRUE = new Set(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"]);
-const FALSE = new Set(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"]);
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
-
 function scalar(node: Scalar): unknown {
   const text = String(node.value ?? "");
   if (node.type !== Scalar.PLAIN && node.type !== undefined) return text;
-  if (NULLS.has(text)) return null;
-  if (TRUE.has(text)) return true;
-  if (FALSE.has(text)) return false;
-  const n = yamlCppInt(text);
-  if (n !== undefined) {
-    if (n >= BigInt(INT32_MIN) && n <= BigInt(INT32_MAX)) return Number(n);
-    return n.toString();
-  }
-  return text;
-}
-
-/** yaml-cpp's integer conversion: sign, then decimal, `0x` hex or leading-zero octal; int64 range. */
-function yamlCppInt(s: string): bigint | undefined {
-  const m = /^([-+]?)(0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
-  if (!m) return undefined;
-  const body = m[2] as string;
-  let v: bigint;
-  if (body.startsWith("0x")) v = BigInt(body);
-  else if (body.length > 1 && body.startsWith("0")) v = BigInt(`0o${body.slice(1)}`);
-  else v = BigInt(body);
-  if (m[1] === "-") v = -v;
-  if (v < -(2n ** 63n) || v > 2n ** 63n - 1n) return undefined;
-  return v;
+  return plainScalar(text);
 }

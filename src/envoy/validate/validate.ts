@@ -1,17 +1,17 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
-import { LineCounter, parseDocument } from "yaml";
-import { type AccessPolicy, buildAccessPolicy } from "../../access/index.js";
+import type { AccessPolicy } from "../../access/outline.js";
 import { LINT_RULES } from "../lint/rules.js";
 import type { ConfigQuery } from "../query/index.js";
 import { decodeMessage } from "../schema/decode.js";
 import type { DecodedMessage } from "../schema/decoded.js";
-import { type Issue, pathOf, type Severity } from "../schema/issue.js";
-import { envoyApi } from "../schema/protos.js";
-import { positionOf } from "../yaml/positions.js";
+import { envoyTypes } from "../schema/envoy-types.js";
+import { type Issue, type Path, pathOf, type Severity } from "../schema/issue.js";
+import type { EnvoyTypes } from "../schema/table.js";
+import type { Position } from "../yaml/positions.js";
+import { readSimpleYaml } from "../yaml/simple.js";
 import { crossReferences, fileRefs, missingFiles } from "./cross-refs.js";
-import { envoyYamlToJson } from "./envoy-yaml.js";
 
 /** One problem in a config, with its source position. */
 export interface Finding {
@@ -83,34 +83,51 @@ export async function validateEnvoyConfig(
   text: string,
   options: ValidateOptions = {},
 ): Promise<ValidationResult> {
+  const services = options.services;
+  if (options.policy || !services) return validateWithPolicy(text, options, () => options.policy);
+  // Loaded only here: the protobuf-es runtime is most of a command's start-up otherwise.
+  const { buildAccessPolicy } = await import("../../access/policy.js");
+  return validateWithPolicy(text, options, () => buildAccessPolicy(services));
+}
+
+/**
+ * {@link validateEnvoyConfig} with the access policy from `policy()` (which may throw
+ * AccessPolicyError: reported as an `access-policy` finding). The CLI comes here with a
+ * policy built from cached service outlines.
+ */
+export async function validateWithPolicy(
+  text: string,
+  options: Omit<ValidateOptions, "policy" | "services">,
+  accessPolicy: () => AccessPolicy | undefined,
+): Promise<ValidationResult> {
+  const types = await envoyTypes();
   const file = options.filename ?? "<input>";
   const baseDir = options.filename ? dirname(resolve(options.filename)) : process.cwd();
-  let policy = options.policy;
+  let policy: AccessPolicy | undefined;
   const findings: Finding[] = [];
-  if (!policy && options.services) {
-    try {
-      policy = buildAccessPolicy(options.services);
-    } catch (e) {
-      findings.push({
-        file,
-        line: 1,
-        col: 1,
-        rule: "access-policy",
-        severity: "error",
-        message: e instanceof Error ? e.message : String(e),
-      });
-    }
+  try {
+    policy = accessPolicy();
+  } catch (e) {
+    findings.push({
+      file,
+      line: 1,
+      col: 1,
+      rule: "access-policy",
+      severity: "error",
+      message: e instanceof Error ? e.message : String(e),
+    });
   }
   try {
     findings.push(
-      ...checkDocument(text, {
+      ...(await checkDocument(text, {
+        types,
         file,
         baseDir,
         typeName: BOOTSTRAP,
         checkFiles: options.checkFiles ?? true,
         lint: options.lint ?? true,
         policy,
-      }),
+      })),
     );
   } catch (e) {
     // A bug of ours must not pass a config: report it as a finding.
@@ -137,6 +154,7 @@ export async function validateEnvoyConfig(
 }
 
 interface DocumentJob {
+  readonly types: EnvoyTypes;
   readonly file: string;
   readonly baseDir: string;
   readonly typeName: string;
@@ -145,11 +163,31 @@ interface DocumentJob {
   readonly policy: AccessPolicy | undefined;
 }
 
-function checkDocument(text: string, job: DocumentJob): Finding[] {
+/** A document read as Envoy's JSON, and where each path of it is in the source. */
+interface ReadDocument {
+  readonly json: unknown;
+  position(path: Path, at: "key" | "value"): Position;
+  /** Warnings found while reading (duplicate keys). */
+  readonly warnings: readonly Finding[];
+}
+
+/**
+ * Reads YAML as Envoy does: the fast reader (yaml/simple.ts) for the plain block YAML of
+ * nearly every config, else the yaml library, which is loaded only then. Returns the
+ * findings instead when the text is not a readable document.
+ */
+async function readDocument(text: string, file: string): Promise<ReadDocument | Finding[]> {
+  const simple = readSimpleYaml(text);
+  if (simple) return { ...simple, warnings: [] };
+  const [{ LineCounter, parseDocument }, { envoyYamlToJson }, { positionOf }] = await Promise.all([
+    import("yaml"),
+    import("./envoy-yaml.js"),
+    import("../yaml/positions.js"),
+  ]);
   const lines = new LineCounter();
   const at = (offset: number, rule: string, message: string): Finding => {
     const p = lines.linePos(offset);
-    return { file: job.file, line: p.line, col: p.col, rule, severity: "error", message };
+    return { file, line: p.line, col: p.col, rule, severity: "error", message };
   };
   let doc: ReturnType<typeof parseDocument>;
   try {
@@ -170,7 +208,7 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
     return [at(e.pos[0], "yaml-syntax", e.message.split("\n")[0] ?? e.code)];
   }
   // Envoy accepts duplicate keys (one value silently wins): a warning.
-  const duplicates = doc.errors.map(
+  const warnings = doc.errors.map(
     (e): Finding => ({
       ...at(e.pos[0], "duplicate-key", ""),
       severity: "warning",
@@ -189,16 +227,33 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
       ),
     ];
   }
-  if (json === null || json === undefined) return [at(0, "empty-config", "the document is empty")];
+  return { json, warnings, position: (path, at) => positionOf(doc, lines, path, at) };
+}
 
-  const api = envoyApi();
-  const type = api.lookupType(job.typeName);
+async function checkDocument(text: string, job: DocumentJob): Promise<Finding[]> {
+  const read = await readDocument(text, job.file);
+  if (Array.isArray(read)) return read;
+  const { json } = read;
+  if (json === null || json === undefined) {
+    return [
+      {
+        file: job.file,
+        line: 1,
+        col: 1,
+        rule: "empty-config",
+        severity: "error",
+        message: "the document is empty",
+      },
+    ];
+  }
+
+  const type = job.types.message(job.typeName);
   if (!type) throw new Error(`Envoy API type ${job.typeName} not found in @grpc/grpc-js-xds`);
   const issues: Issue[] = [];
   const byType = new Map<string, DecodedMessage[]>();
   const root = decodeMessage(
     {
-      api,
+      types: job.types,
       issues,
       onMessage: (name, msg) => {
         const list = byType.get(name);
@@ -223,7 +278,7 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
       for (const r of refs) {
         if (!r.sds || missingPaths.has(r.at) || seen.has(r.absolute)) continue;
         seen.add(r.absolute);
-        extra.push(...checkSdsFile(r.absolute, r.path, job));
+        extra.push(...(await checkSdsFile(r.absolute, r.path, job)));
       }
     }
     if (job.lint) {
@@ -251,7 +306,7 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
     }
   }
   const out = issues.map((i): Finding => {
-    const p = positionOf(doc, lines, i.path, i.at);
+    const p = read.position(i.path, i.at);
     return {
       file: job.file,
       line: p.line,
@@ -261,10 +316,10 @@ function checkDocument(text: string, job: DocumentJob): Finding[] {
       message: i.message,
     };
   });
-  return [...duplicates, ...dedupe(out), ...extra];
+  return [...read.warnings, ...dedupe(out), ...extra];
 }
 
-function checkSdsFile(absolute: string, shown: string, job: DocumentJob): Finding[] {
+async function checkSdsFile(absolute: string, shown: string, job: DocumentJob): Promise<Finding[]> {
   let text: string;
   try {
     text = readFileSync(absolute, "utf8");
@@ -272,6 +327,7 @@ function checkSdsFile(absolute: string, shown: string, job: DocumentJob): Findin
     return []; // a watched directory or unreadable file: reported as missing or left to Envoy
   }
   return checkDocument(text, {
+    types: job.types,
     file: shown,
     baseDir: job.baseDir,
     typeName: DISCOVERY_RESPONSE,

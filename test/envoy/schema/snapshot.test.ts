@@ -1,67 +1,112 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type protobuf from "protobufjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createEnvoyApi, type EnvoyApi } from "../../../src/envoy/schema/protos.js";
+import { parsedTypes } from "../../../src/envoy/schema/parsed.js";
 import { buildSnapshot } from "../../../src/envoy/schema/snapshot.js";
-import { validateEnvoyConfig } from "../../../src/envoy/validate/validate.js";
-import { repoRoot } from "../../helpers/buf.js";
+import {
+  type EnvoyTypes,
+  SNAPSHOT_DIR,
+  SNAPSHOT_INDEX,
+  type SnapshotIndex,
+  snapshotTypes,
+} from "../../../src/envoy/schema/table.js";
 
-/** Every type under a namespace, by full name. */
-function types(ns: protobuf.NamespaceBase, out = new Map<string, protobuf.Type>()) {
-  for (const c of ns.nestedArray) {
-    if ("fieldsArray" in c) out.set(c.fullName, c as protobuf.Type);
-    if ("nestedArray" in c) types(c as protobuf.NamespaceBase, out);
-  }
-  return out;
-}
-
-describe("the Envoy API snapshot (what a built package loads instead of .proto files)", () => {
-  let snapshot: EnvoyApi;
-  let parsed: EnvoyApi;
-  beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), "gwo-envoy-api-"));
-    const index = buildSnapshot(dir);
-    expect(Object.keys(index.packages).length).toBeGreaterThan(300);
-    snapshot = createEnvoyApi(dir);
-    parsed = createEnvoyApi(false);
-    // Load what validating the bundle loads, through the parser, then the same in the snapshot.
-    await validateEnvoyConfig(readFileSync(join(repoRoot, "envoy", "envoy.yaml"), "utf8"), {
-      checkFiles: false,
-    });
+describe("the Envoy API snapshot (the type table a built package reads instead of .proto files)", () => {
+  let dir = "";
+  let index: SnapshotIndex;
+  let snapshot: EnvoyTypes;
+  let parsed: EnvoyTypes;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "gwo-envoy-api-"));
+    index = buildSnapshot(dir);
+    snapshot = snapshotTypes(dir) as EnvoyTypes;
+    // Parsed package by package on first use, as a run without a snapshot does.
+    parsed = parsedTypes();
   }, 120_000);
 
-  it("is used when present and matches the installed protos", () => {
+  it("is read when it matches the installed protos, and not when it was made from others", () => {
+    expect(Object.keys(index.packages).length).toBeGreaterThan(300);
     expect(snapshot.source).toBe("snapshot");
-    expect(parsed.source).toBe("protos");
+    const stale = mkdtempSync(join(tmpdir(), "gwo-envoy-api-stale-"));
+    writeFileSync(
+      join(stale, SNAPSHOT_INDEX),
+      JSON.stringify({ ...index, version: `${index.version}-other` }),
+    );
+    expect(snapshotTypes(stale)).toBeUndefined();
   });
 
-  it("gives every type the parser gives: fields, options, PGV rules and resolved types", () => {
-    const names = [...types(parsed.root).keys()];
-    for (const pkg of new Set(names.map((n) => n.split(".").slice(1, -1).join(".")))) {
-      parsed.loadPackage(pkg);
-      snapshot.loadPackage(pkg);
-    }
-    const all = types(parsed.root);
-    expect(all.size).toBeGreaterThan(400);
-    for (const [name, p] of all) {
-      const s = snapshot.lookupType(name.slice(1));
-      expect(s, name).toBeDefined();
-      if (!s) continue;
-      expect(s.toJSON({ keepComments: false }), name).toEqual(p.toJSON({ keepComments: false }));
-      const resolved = (f: protobuf.Field) => {
-        try {
-          return f.resolve().resolvedType?.fullName;
-        } catch {
-          return "(unresolvable)";
-        }
+  it("gives every message and enum the parser gives, field by field", () => {
+    let messages = 0;
+    let enums = 0;
+    for (const file of Object.values(index.packages)) {
+      const p = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
+        messages: Record<string, unknown>;
+        enums: Record<string, unknown>;
       };
-      for (const f of p.fieldsArray) {
-        const g = s.fields[f.name] as protobuf.Field;
-        expect(resolved(g), `${name}.${f.name}`).toBe(resolved(f));
-        expect(g.parsedOptions ?? null, `${name}.${f.name}`).toEqual(f.parsedOptions ?? null);
+      for (const name of Object.keys(p.messages)) {
+        expect(snapshot.message(name), name).toEqual(parsed.message(name));
+        messages++;
+      }
+      for (const name of Object.keys(p.enums)) {
+        expect(snapshot.enumType(name), name).toEqual(parsed.enumType(name));
+        enums++;
       }
     }
+    expect(messages).toBeGreaterThan(2000);
+    expect(enums).toBeGreaterThan(200);
   });
+
+  it("holds what validation reads: resolved types, JSON names, oneofs, PGV rules, deprecation, overlays", () => {
+    const field = (type: string, name: string) =>
+      snapshot.message(type)?.fields.find((f) => f.name === name);
+    expect(field("envoy.config.bootstrap.v3.Bootstrap", "static_resources")).toMatchObject({
+      jsonName: "staticResources",
+      kind: "message",
+      typeName: "envoy.config.bootstrap.v3.Bootstrap.StaticResources",
+      repeated: false,
+    });
+    expect(field("envoy.config.cluster.v3.Cluster", "connect_timeout")?.rules).toEqual({
+      duration: { gt: {} },
+    });
+    expect(field("envoy.config.cluster.v3.Cluster", "type")).toMatchObject({
+      kind: "enum",
+      typeName: "envoy.config.cluster.v3.Cluster.DiscoveryType",
+      oneof: "cluster_discovery_type",
+    });
+    expect(field("envoy.config.core.v3.HeaderValueOption", "append")).toMatchObject({
+      deprecated: true,
+    });
+    expect(
+      snapshot.message("envoy.config.route.v3.RouteConfiguration")?.byKey.get("virtualHosts")?.name,
+    ).toBe("virtual_hosts");
+    expect(field("envoy.config.core.v3.Metadata", "filter_metadata")).toMatchObject({
+      mapKey: "string",
+      typeName: "google.protobuf.Struct",
+    });
+    // Overlays: fields of Envoy 1.40 the shipped protos lack.
+    expect(field("envoy.config.rbac.v3.Principal", "sourced_metadata")?.oneof).toBe("identifier");
+    expect(field("envoy.config.rbac.v3.Principal", "metadata")?.deprecated).toBe(true);
+    expect(
+      field("envoy.extensions.filters.http.oauth2.v3.OAuth2Config", "cookie_configs")?.typeName,
+    ).toBe("envoy.extensions.filters.http.oauth2.v3.CookieConfigs");
+    const tls = snapshot.enumType(
+      "envoy.extensions.transport_sockets.tls.v3.TlsParameters.TlsProtocol",
+    );
+    expect(tls?.values.get("TLSv1_3")).toBe(4);
+    expect(tls?.byNumber.get(0)).toBe("TLS_AUTO");
+    expect(snapshot.message("no.such.Type")).toBeUndefined();
+  });
+
+  it.skipIf(!existsSync(join(SNAPSHOT_DIR, SNAPSHOT_INDEX)))(
+    "in dist/envoy-api is the one this code writes (else: npm run build)",
+    () => {
+      const files = readdirSync(dir).sort();
+      expect(readdirSync(SNAPSHOT_DIR).sort()).toEqual(files);
+      for (const f of files)
+        expect(readFileSync(join(SNAPSHOT_DIR, f), "utf8"), f).toBe(
+          readFileSync(join(dir, f), "utf8"),
+        );
+    },
+  );
 });

@@ -1,0 +1,62 @@
+/**
+ * The bytes of a `buf build` image: a file given by the user, or `buf build` run in the
+ * current directory through the image cache (cache.ts). No protobuf runtime here: decoding
+ * is load.ts's job, and the CLI skips it when it has the image's outline (outline.ts).
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { ProtoImageError } from "../errors.js";
+import { cacheDir, imageKey, readCached, writeCached } from "./cache.js";
+
+/** Where an image comes from: a file, or `buf build` in `cwd` (cached in `cache`; `false`: off). */
+export interface ImageOptions {
+  readonly cwd?: string;
+  readonly cache?: string | false;
+}
+
+/** The image file's bytes, or `buf build`'s output for `options.cwd` when no file is given. */
+export function readImage(image: string | undefined, options: ImageOptions = {}): Uint8Array {
+  if (!image) return bufBuild(options.cwd ?? process.cwd(), options.cache);
+  try {
+    return readFileSync(image);
+  } catch (err) {
+    throw new ProtoImageError(`${image}: cannot read proto image: ${(err as Error).message}`);
+  }
+}
+
+/** `buf build` in `cwd`, through the image cache (`cache`: its folder; `false`: off). */
+function bufBuild(cwd: string, cache?: string | false): Uint8Array {
+  if (!existsSync(join(cwd, "buf.yaml"))) {
+    throw new ProtoImageError("no --proto-image given and no buf.yaml in the current directory");
+  }
+  const candidates = [
+    join(cwd, "node_modules", ".bin", "buf"),
+    ...(process.env.PATH ?? "").split(delimiter).map((d) => join(d, "buf")),
+  ];
+  const buf = candidates.find((c) => existsSync(c));
+  if (!buf)
+    throw new ProtoImageError(
+      "no --proto-image given and `buf` was not found (npm i -D @bufbuild/buf)",
+    );
+  const dir = cache === false ? undefined : (cache ?? cacheDir(cwd));
+  const key = dir ? imageKey(cwd, buf) : "";
+  const cached = dir ? readCached(dir, key) : undefined;
+  if (cached) return cached;
+  const work = mkdtempSync(join(tmpdir(), "gwo-image-"));
+  try {
+    const out = join(work, "image.binpb");
+    execFileSync(buf, ["build", "--exclude-source-info", "-o", out], {
+      cwd,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const image = readFileSync(out);
+    if (dir) writeCached(dir, key, image);
+    return image;
+  } catch (err) {
+    throw new ProtoImageError(`buf build failed: ${(err as Error).message}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
