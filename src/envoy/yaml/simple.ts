@@ -32,6 +32,7 @@ type Offsets = Map<string, readonly [number, number]> | number[];
 const DECLINE = Symbol("decline");
 
 /** Characters YAML refuses or treats specially, tabs and carriage returns: not ours to read. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const UNSUPPORTED = /[\0-\x08\t\v\f\r\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]/;
 /** Characters that cannot start a plain scalar or key here (YAML indicators). */
 const INDICATOR = /^[-?:,[\]{}#&*!|>'"%@`]/;
@@ -69,7 +70,7 @@ class Reader {
   private i = 0;
   private readonly offsets = new WeakMap<object, Offsets>();
 
-  constructor(private readonly text: string) {
+  constructor(text: string) {
     this.lines = text.split("\n");
     let at = 0;
     for (const l of this.lines) {

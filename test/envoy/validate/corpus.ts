@@ -1426,3 +1426,61 @@ export function randomVariant(seed: number): string {
   }
   return doc.toString();
 }
+
+/** Text the text mutations insert: YAML indicators, tabs, control characters, directives. */
+const JUNK = [
+  "",
+  " ",
+  ":",
+  "- ",
+  "{",
+  "}",
+  "[",
+  "]",
+  "&a",
+  "*a",
+  "!!binary",
+  "\t",
+  "\n",
+  "'",
+  '"',
+  "#",
+  "@type",
+  "0",
+  "-1",
+  "1e309",
+  "null",
+  "~",
+  "<<: *a",
+  "\u0000",
+  "é",
+  "%YAML 1.2\n---\n",
+];
+/**
+ * One to four random edits of `text` (cut, insert junk, swap two lines, repeat a line): the
+ * fuzz test's text mutations, shared with the fast YAML reader's equivalence test.
+ */
+export function mutateText(text: string, r: () => number): string {
+  let t = text;
+  const n = 1 + Math.floor(r() * 4);
+  for (let i = 0; i < n; i++) {
+    const at = Math.floor(r() * t.length);
+    const op = Math.floor(r() * 4);
+    if (op === 0) t = t.slice(0, at) + t.slice(at + 1 + Math.floor(r() * 20));
+    else if (op === 1)
+      t = t.slice(0, at) + (JUNK[Math.floor(r() * JUNK.length)] as string) + t.slice(at);
+    else if (op === 2) {
+      const lines = t.split("\n");
+      const a = Math.floor(r() * lines.length);
+      const b = Math.floor(r() * lines.length);
+      [lines[a], lines[b]] = [lines[b] as string, lines[a] as string];
+      t = lines.join("\n");
+    } else {
+      const lines = t.split("\n");
+      const a = Math.floor(r() * lines.length);
+      lines.splice(a, 0, lines[Math.floor(r() * lines.length)] as string);
+      t = lines.join("\n");
+    }
+  }
+  return t;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { validateEnvoyConfig } from "../../../src/envoy/index.js";
-import { GOOD, GOOD_FILE, replaceableNodes, rng } from "./corpus.js";
+import { GOOD, GOOD_FILE, mutateText, replaceableNodes, rng } from "./corpus.js";
 
 /**
  * Each case is bounded by count (150 mutations); 4–5 s on an idle machine, but over 30 s on a
@@ -9,34 +9,6 @@ import { GOOD, GOOD_FILE, replaceableNodes, rng } from "./corpus.js";
  */
 const SLOW_MACHINE_MS = 300_000;
 
-const JUNK = [
-  "",
-  " ",
-  ":",
-  "- ",
-  "{",
-  "}",
-  "[",
-  "]",
-  "&a",
-  "*a",
-  "!!binary",
-  "\t",
-  "\n",
-  "'",
-  '"',
-  "#",
-  "@type",
-  "0",
-  "-1",
-  "1e309",
-  "null",
-  "~",
-  "<<: *a",
-  "\u0000",
-  "é",
-  "%YAML 1.2\n---\n",
-];
 const VALUES: unknown[] = [
   null,
   true,
@@ -57,31 +29,6 @@ const VALUES: unknown[] = [
   { "@type": 7 },
   { a: { b: [null] } },
 ];
-
-function mutateText(text: string, r: () => number): string {
-  let t = text;
-  const n = 1 + Math.floor(r() * 4);
-  for (let i = 0; i < n; i++) {
-    const at = Math.floor(r() * t.length);
-    const op = Math.floor(r() * 4);
-    if (op === 0) t = t.slice(0, at) + t.slice(at + 1 + Math.floor(r() * 20));
-    else if (op === 1)
-      t = t.slice(0, at) + (JUNK[Math.floor(r() * JUNK.length)] as string) + t.slice(at);
-    else if (op === 2) {
-      const lines = t.split("\n");
-      const a = Math.floor(r() * lines.length);
-      const b = Math.floor(r() * lines.length);
-      [lines[a], lines[b]] = [lines[b] as string, lines[a] as string];
-      t = lines.join("\n");
-    } else {
-      const lines = t.split("\n");
-      const a = Math.floor(r() * lines.length);
-      lines.splice(a, 0, lines[Math.floor(r() * lines.length)] as string);
-      t = lines.join("\n");
-    }
-  }
-  return t;
-}
 
 /** Replaces a random node of the parsed fixture with a random value. */
 function mutateTree(r: () => number): string {
