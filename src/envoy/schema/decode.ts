@@ -125,17 +125,11 @@ export function decodeMessage(
   return out;
 }
 
-function decodeField(
-  ctx: DecodeContext,
-  field: FieldInfo,
-  value: unknown,
-  path: Path,
-  depth: number,
-): Decoded | undefined {
-  if (field.kind === "unresolved") {
-    err(ctx, path, "key", "schema-type", `type of field "${field.name}" is not available`);
-    return undefined;
-  }
+/** What decodeField and decodeSingle take: the field, its JSON value, where it is, how deep. */
+type FieldArgs = [ctx: DecodeContext, field: FieldInfo, value: unknown, path: Path, depth: number];
+
+function decodeField(...[ctx, field, value, path, depth]: FieldArgs): Decoded | undefined {
+  if (field.kind === "unresolved") return unavailable(ctx, field, path);
   const keyType = field.mapKey;
   if (keyType !== undefined) {
     if (!isObject(value)) return mismatch(ctx, path, `a mapping for "${field.name}"`, value);
@@ -198,19 +192,19 @@ function decodeField(
   return decodeSingle(ctx, field, value, path, depth);
 }
 
-function decodeSingle(
-  ctx: DecodeContext,
-  field: FieldInfo,
-  value: unknown,
-  path: Path,
-  depth: number,
-): Decoded | undefined {
+/** One value (not a list or map) of `field`. */
+function decodeSingle(...[ctx, field, value, path, depth]: FieldArgs): Decoded | undefined {
   if (field.kind === "scalar") return decodeScalar(ctx, field.type, value, path);
   const name = field.typeName as string;
   const e = field.kind === "enum" ? ctx.types.enumType(name) : undefined;
   if (e) return decodeEnum(ctx, e, value, path);
   const t = field.kind === "message" ? ctx.types.message(name) : undefined;
   if (t) return decodeTyped(ctx, t, value, path, depth + 1);
+  return unavailable(ctx, field, path);
+}
+
+/** A field whose type the API snapshot lacks: reported where the field is named. */
+function unavailable(ctx: DecodeContext, field: FieldInfo, path: Path): undefined {
   err(ctx, path, "key", "schema-type", `type of field "${field.name}" is not available`);
   return undefined;
 }

@@ -245,18 +245,18 @@ function checkString(r: Rules, s: string, fail: Fail): void {
   const q = JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
   const n = (k: string) => num(r[k]);
   if (r.const !== undefined && s !== r.const) fail("string", `must be ${JSON.stringify(r.const)}`);
-  if (n("len") !== undefined && chars !== n("len"))
-    fail("string", `must be ${n("len")} characters`);
-  if (n("min_len") !== undefined && chars < (n("min_len") as number))
-    fail("string", `must be at least ${n("min_len")} characters, got ${q}`);
-  if (n("max_len") !== undefined && chars > (n("max_len") as number))
-    fail("string", `must be at most ${n("max_len")} characters`);
-  if (n("len_bytes") !== undefined && bytes !== n("len_bytes"))
-    fail("string", `must be ${n("len_bytes")} bytes`);
-  if (n("min_bytes") !== undefined && bytes < (n("min_bytes") as number))
-    fail("string", `must be at least ${n("min_bytes")} bytes, got ${q}`);
-  if (n("max_bytes") !== undefined && bytes > (n("max_bytes") as number))
-    fail("string", `must be at most ${n("max_bytes")} bytes`);
+  // Lengths in characters (code points) and in UTF-8 bytes: [rule, measured, unit].
+  for (const [prefix, got, unit] of [
+    ["", chars, "characters"],
+    ["_bytes", bytes, "bytes"],
+  ] as const) {
+    const exact = n(prefix ? `len${prefix}` : "len");
+    const min = n(prefix ? `min${prefix}` : "min_len");
+    const max = n(prefix ? `max${prefix}` : "max_len");
+    if (exact !== undefined && got !== exact) fail("string", `must be ${exact} ${unit}`);
+    if (min !== undefined && got < min) fail("string", `must be at least ${min} ${unit}, got ${q}`);
+    if (max !== undefined && got > max) fail("string", `must be at most ${max} ${unit}`);
+  }
   if (typeof r.pattern === "string") {
     const re = compile(r.pattern);
     if (re && !re.test(s)) fail("string", `${q} does not match ${r.pattern}`);

@@ -1,15 +1,10 @@
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
-import {
-  type ConfigQuery,
-  connectionManagers,
-  FILTER_TYPES,
-  get,
-  httpFilters,
-  isMsg,
-  msgs,
-} from "../query/index.js";
+import type { ConfigQuery } from "../query/config.js";
+import { connectionManagers, httpFilters } from "../query/http.js";
+import { FILTER_TYPES } from "../query/type-names.js";
+import { get, isMsg, msgs } from "../query/values.js";
 import type { Decoded, DecodedMessage } from "../schema/decoded.js";
 import { type Issue, type Path, pathOf } from "../schema/issue.js";
 

@@ -138,6 +138,21 @@ class Reader {
     while (this.i < this.lines.length && /^\s*(#.*)?$/.test(this.lines[this.i] as string)) this.i++;
   }
 
+  /**
+   * After a collection's entry: the next line when it is at the collection's `indent`, or
+   * undefined when the collection ends there (end of text or a shallower line). A deeper
+   * line would continue the entry, which the entry's reader has already refused.
+   */
+  private nextEntry(indent: number): string | undefined {
+    this.skipTrivia();
+    const next = this.lines[this.i];
+    if (next === undefined) return undefined;
+    const n = indentOf(next);
+    if (n < indent) return undefined;
+    if (n > indent) decline();
+    return next;
+  }
+
   /** A block mapping whose entries start at `indent`; the first one at column `col` of line i. */
   private mapping(indent: number, col: number): { value: Record<string, unknown>; offset: number } {
     const out: Record<string, unknown> = {};
@@ -153,14 +168,10 @@ class Reader {
       const v = this.value(line, key.end, indent, true);
       out[key.key] = v.value;
       offsets.set(key.key, [keyOffset, v.offset]);
-      this.skipTrivia();
-      const next = this.lines[this.i];
+      const next = this.nextEntry(indent);
       if (next === undefined) break;
-      const n = indentOf(next);
-      if (n < indent) break;
-      if (n > indent) decline();
-      if (next[n] === "-" && /^-(\s|$)/.test(next.slice(n))) break; // an indentless list's end, or an error
-      c = n;
+      if (next[indent] === "-" && /^-(\s|$)/.test(next.slice(indent))) break; // an indentless list's end, or an error
+      c = indent;
     }
     this.offsets.set(out, offsets);
     return { value: out, offset };
@@ -196,13 +207,9 @@ class Reader {
         out.push(v.value);
         offsets.push(v.offset);
       }
-      this.skipTrivia();
-      const next = this.lines[this.i];
+      const next = this.nextEntry(indent);
       if (next === undefined) break;
-      const n = indentOf(next);
-      if (n < indent) break;
-      if (n > indent) decline();
-      if (!/^-( |$)/.test(next.slice(n))) break; // the parent mapping's next key (indentless list)
+      if (!/^-( |$)/.test(next.slice(indent))) break; // the parent mapping's next key (indentless list)
     }
     this.offsets.set(out, offsets);
     return { value: out, offset };

@@ -12,6 +12,19 @@ import {
   snapshotTypes,
 } from "../../../src/envoy/schema/table.js";
 
+/**
+ * Packages a config for Envoy 1.40 can name: versioned v3 (and later) Envoy APIs, xds and
+ * udpa (the well-known types are decoded by name, decode.ts). Left out, because a lazy parse answers for them by load order
+ * (files whose imports are not shipped, extensions registered by whichever file was read):
+ * the v2-era Envoy API (removed from Envoy), PGV's and xds's test protos, and google.protobuf
+ * (its files are read only when imported; descriptor *Options carry every option extension
+ * loaded so far).
+ */
+function readByEnvoy(pkg: string): boolean {
+  if (pkg.startsWith("envoy.")) return /\.v[3-9](alpha)?(\.|$)/.test(pkg);
+  return pkg.startsWith("xds.") || pkg.startsWith("udpa.");
+}
+
 describe("the Envoy API snapshot (the type table a built package reads instead of .proto files)", () => {
   let dir = "";
   let index: SnapshotIndex;
@@ -36,10 +49,11 @@ describe("the Envoy API snapshot (the type table a built package reads instead o
     expect(snapshotTypes(stale)).toBeUndefined();
   });
 
-  it("gives every message and enum the parser gives, field by field", () => {
+  it("gives every message and enum the parser gives, field by field (v3 and later)", () => {
     let messages = 0;
     let enums = 0;
-    for (const file of Object.values(index.packages)) {
+    for (const [pkg, file] of Object.entries(index.packages)) {
+      if (!readByEnvoy(pkg)) continue;
       const p = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
         messages: Record<string, unknown>;
         enums: Record<string, unknown>;
@@ -53,8 +67,8 @@ describe("the Envoy API snapshot (the type table a built package reads instead o
         enums++;
       }
     }
-    expect(messages).toBeGreaterThan(2000);
-    expect(enums).toBeGreaterThan(200);
+    expect(messages).toBeGreaterThan(1000);
+    expect(enums).toBeGreaterThan(100);
   });
 
   it("holds what validation reads: resolved types, JSON names, oneofs, PGV rules, deprecation, overlays", () => {
