@@ -222,9 +222,7 @@ function decodeTyped(
   if (wrapped) {
     // Envoy's parser also takes the message form {value: x}.
     if (isObject(value)) {
-      const extra = Object.keys(value).filter((k) => k !== "value");
-      for (const k of extra)
-        err(ctx, [...path, k], "key", "unknown-field", `unknown field "${k}" in ${name}`);
+      extraKeys(ctx, value, path, ["value"], (k) => `unknown field "${k}" in ${name}`);
       if (!("value" in value)) {
         err(ctx, path, "value", "schema-type", `expected a ${wrapped} or {value: …}`);
         return undefined;
@@ -300,15 +298,13 @@ function decodeAny(
   const { "@type": _t, ...rest } = json;
   let inner: Decoded | undefined;
   if (SPECIAL_JSON.has(typeName)) {
-    const extra = Object.keys(rest).filter((k) => k !== "value");
-    for (const k of extra)
-      err(
-        ctx,
-        [...path, k],
-        "key",
-        "unknown-field",
-        `unknown field "${k}" in an Any holding ${typeName} (use "value")`,
-      );
+    extraKeys(
+      ctx,
+      rest,
+      path,
+      ["value"],
+      (k) => `unknown field "${k}" in an Any holding ${typeName} (use "value")`,
+    );
     inner = decodeTyped(ctx, type, rest.value, [...path, "value"], depth + 1);
     const out: DecodedMessage = { "@type": url };
     if (inner !== undefined) out.value = inner;
@@ -520,18 +516,28 @@ function mismatch(ctx: DecodeContext, path: Path, what: string, value: unknown):
   return undefined;
 }
 
+/** Reports each key of a special JSON form (`{value}`, `{seconds, nanos}`) it does not take. */
+function extraKeys(
+  ctx: DecodeContext,
+  json: Record<string, unknown>,
+  path: Path,
+  allowed: readonly string[],
+  message: (key: string) => string,
+): void {
+  for (const k of Object.keys(json))
+    if (!allowed.includes(k)) err(ctx, [...path, k], "key", "unknown-field", message(k));
+}
+
 /** A Duration: "1.5s" (at most 9 fractional digits) or {seconds, nanos}; Envoy refuses negative ones. */
 function decodeDuration(ctx: DecodeContext, value: unknown, path: Path): Decoded | undefined {
   if (isObject(value)) {
-    const extra = Object.keys(value).filter((k) => k !== "seconds" && k !== "nanos");
-    for (const k of extra)
-      err(
-        ctx,
-        [...path, k],
-        "key",
-        "unknown-field",
-        `unknown field "${k}" in google.protobuf.Duration`,
-      );
+    extraKeys(
+      ctx,
+      value,
+      path,
+      ["seconds", "nanos"],
+      (k) => `unknown field "${k}" in google.protobuf.Duration`,
+    );
     const secs =
       value.seconds === undefined
         ? 0

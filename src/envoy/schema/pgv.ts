@@ -367,14 +367,17 @@ function checkAny(r: Rules, value: Decoded | undefined, fail: Fail): void {
   if (listOf(r.not_in).includes(url)) fail("any", `type ${String(url)} is not allowed here`);
 }
 
-function checkRepeated(
+/** What the list and map checks take: the rules, the decoded value, where, how to report. */
+type CollectionArgs<T> = [
   r: unknown,
-  arr: Decoded[],
+  value: T,
   path: Path,
   fail: Fail,
   ctx: DecodeContext,
   field: FieldInfo,
-): void {
+];
+
+function checkRepeated(...[r, arr, path, fail, ctx, field]: CollectionArgs<Decoded[]>): void {
   if (!isObject(r)) return;
   if (r.ignore_empty === true && arr.length === 0) return;
   const min = num(r.min_items);
@@ -403,12 +406,7 @@ function checkRepeated(
 }
 
 function checkMap(
-  r: unknown,
-  m: Record<string, Decoded>,
-  path: Path,
-  fail: Fail,
-  ctx: DecodeContext,
-  field: FieldInfo,
+  ...[r, m, path, fail, ctx, field]: CollectionArgs<Record<string, Decoded>>
 ): void {
   if (!isObject(r)) return;
   const n = Object.keys(m).length;
