@@ -13,13 +13,9 @@
  * client can take from the others, and the backend kit's per-principal stream limit bounds
  * what one signed-in user can take within the stream class.
  */
-import {
-  type AccessPolicy,
-  HEALTH_PATHS,
-  HEALTH_SERVICE,
-  type TrafficClass,
-  trafficClassOf,
-} from "../../access/index.js";
+// Not access/index.js, which loads the protobuf runtime (generate --check reads cached outlines).
+import { type AccessPolicy, HEALTH_PATHS, HEALTH_SERVICE } from "../../access/outline.js";
+import { type TrafficClass, trafficClassOf } from "../../access/traffic-class.js";
 import { type JsonObject, seconds } from "./json.js";
 import type { GatewayModel } from "./model.js";
 

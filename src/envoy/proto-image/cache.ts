@@ -16,23 +16,26 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { parse } from "yaml";
+import { readSimpleYaml } from "../yaml/simple.js";
 
 /** Folders never searched for .proto files when buf.yaml names no module paths. */
 const SKIP = new Set(["node_modules", "dist", ".git", ".venv"]);
 
-/** The module folders of a buf.yaml (v2 `modules[].path`), or the folder itself. */
+/**
+ * The module folders of a buf.yaml (v2 `modules[].path`), or the folder itself. Read with the
+ * fast YAML reader (the yaml library would be loaded for this alone): a buf.yaml it declines,
+ * or one whose module paths it cannot take as text, hashes the whole folder, which is never
+ * less than buf reads (buf reports a broken buf.yaml itself).
+ */
 function moduleRoots(cwd: string, bufYaml: string): string[] {
-  try {
-    const doc = parse(bufYaml) as { modules?: { path?: unknown }[] } | null;
-    const paths = (doc?.modules ?? [])
-      .map((m) => m.path)
-      .filter((p): p is string => typeof p === "string");
-    if (paths.length > 0) return paths.map((p) => join(cwd, p));
-  } catch {
-    // A buf.yaml buf itself will reject: hash the whole folder, buf reports the error.
-  }
-  return [cwd];
+  const doc = readSimpleYaml(bufYaml)?.json as { modules?: unknown } | null | undefined;
+  const modules = doc?.modules;
+  if (!Array.isArray(modules) || modules.length === 0) return [cwd];
+  const paths = modules.map((m: unknown) =>
+    typeof m === "object" && m !== null ? (m as { path?: unknown }).path : undefined,
+  );
+  if (!paths.every((p): p is string => typeof p === "string")) return [cwd];
+  return paths.map((p) => join(cwd, p));
 }
 
 function protoFiles(dir: string): string[] {

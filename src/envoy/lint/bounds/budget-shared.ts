@@ -1,4 +1,5 @@
-import { type TrafficClass, trafficClassOf } from "../../../access/index.js";
+// From its own module: access/index.js would load the protobuf runtime into every validation.
+import { type TrafficClass, trafficClassOf } from "../../../access/traffic-class.js";
 import { forwardedMethods, grpcWebManagers } from "../../query/index.js";
 import type { DecodedMessage } from "../../schema/decoded.js";
 import type { LintRule } from "../rule.js";
