@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { policyFromOutlines } from "../../src/access/outline.js";
 import { buildAccessPolicy, outlineService } from "../../src/access/policy.js";
+import { imageKey } from "../../src/envoy/proto-image/cache.js";
 import { loadServices } from "../../src/envoy/proto-image/load.js";
 import { loadServiceOutlines } from "../../src/envoy/proto-image/outline.js";
 import { repoRoot } from "../helpers/buf.js";
@@ -120,5 +121,41 @@ describe("service outlines (what the CLI reads instead of decoding the image eve
     writeFileSync(junk, "not a descriptor set");
     await expect(loadServiceOutlines(junk, { cwd })).rejects.toThrow(/not a descriptor set/);
     expect(readdirSync(outlineDir(cwd))).toHaveLength(1);
+  });
+});
+
+describe("the image cache key", () => {
+  // One buf binary for every folder: its path, size and time are part of the key.
+  const bin = join(mkdtempSync(join(tmpdir(), "gwo-key-bin-")), "buf");
+  writeFileSync(bin, "");
+  /** The key after writing `files` (path -> text) into a fresh folder with `bufYaml`. */
+  const keyAfter = (bufYaml: string, edit: Record<string, string>) => {
+    const cwd = mkdtempSync(join(tmpdir(), "gwo-key-"));
+    const base: Record<string, string> = {
+      "proto/a.proto": 'syntax = "proto3";',
+      "other/b.proto": 'syntax = "proto3";',
+    };
+    for (const [path, text] of Object.entries({ ...base, ...edit })) {
+      mkdirSync(join(cwd, path, ".."), { recursive: true });
+      writeFileSync(join(cwd, path), text);
+    }
+    writeFileSync(join(cwd, "buf.yaml"), bufYaml);
+    return imageKey(cwd, bin);
+  };
+  const changed = { "other/b.proto": 'syntax = "proto3"; // edited' };
+  const moduleChanged = { "proto/a.proto": 'syntax = "proto3"; // edited' };
+
+  it("hashes the buf.yaml's module folders: an edit outside them keeps the key, inside changes it", () => {
+    const yaml = "version: v2\nmodules:\n  - path: proto # ours\n";
+    expect(keyAfter(yaml, changed)).toBe(keyAfter(yaml, {}));
+    expect(keyAfter(yaml, moduleChanged)).not.toBe(keyAfter(yaml, {}));
+  });
+
+  it("hashes the whole folder when the buf.yaml is beyond the fast reader or a path is not text", () => {
+    for (const yaml of [
+      "version: v2\nmodules: [{path: proto}]\n",
+      "version: v2\nmodules:\n  - path: proto\n  - path: 2024\n",
+    ])
+      expect(keyAfter(yaml, changed), yaml).not.toBe(keyAfter(yaml, {}));
   });
 });
