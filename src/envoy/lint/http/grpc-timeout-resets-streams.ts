@@ -1,4 +1,4 @@
-import { HEALTH_PATHS } from "../../../access/index.js";
+import { HEALTH_PATHS } from "../../../access/outline.js";
 import { connectionManagers, get, isGrpcWeb, isMsg, routesOf } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
