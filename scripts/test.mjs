@@ -3,12 +3,17 @@
 // playwright.config.ts). Ends with one plain summary line ("N passed, N failed, N skipped",
 // vitest and Playwright summed) that CI and people can read.
 //
-// Arguments pick what runs: `--project <name>` (repeatable) names vitest projects, or the
-// browser suite as `e2e` (every browser project) or `direct` / `envoy` (one path) /
-// `session` (session mode through Envoy) / `sdk-browser` (the SDK's cross-tab specs) / `grpc-web` (foreign gRPC-Web clients in
-// Chromium, test/foreign) / `keycloak` (Keycloak as the IdP, test/keycloak); other arguments go to vitest. With any argument the static checks
-// are skipped.
+// Arguments pick what runs, by one rule: `--project <name>` (repeatable) names a vitest project
+// when vitest has one of that name (vitest.config.ts: access, common, sdk, server, idp, envoy,
+// demo, repo, foreign); `--project e2e:<name>` names a browser (Playwright) project
+// (playwright.config.ts: direct, envoy, session, sdk-browser, grpc-web, keycloak), and
+// `--project e2e` all of them. A browser project whose name no vitest project has may also be
+// named bare (`--project keycloak`); `envoy` is both, so bare `envoy` is vitest's and the
+// browser path through Envoy is `e2e:envoy`. An unknown name is a usage error (exit 2). Other
+// arguments go to vitest. With any argument the static checks are skipped.
 //   npm test -- --project sdk          one vitest project
+//   npm test -- --project envoy        the vitest envoy project (generator, validator, lint)
+//   npm test -- --project e2e:envoy    the browser suite through Envoy
 //   npm test -- --project e2e          the browser suite only
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -17,6 +22,10 @@ import { join } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const BROWSER_PROJECTS = ["direct", "envoy", "session", "sdk-browser", "grpc-web", "keycloak"];
+/** The vitest projects, read from vitest.config.ts (each `name: "…"` of its projects). */
+const VITEST_PROJECTS = [
+  ...readFileSync(join(root, "vitest.config.ts"), "utf8").matchAll(/\bname:\s*"([\w-]+)"/g),
+].map((m) => m[1]);
 
 function parseArgs(argv) {
   const vitestArgs = [];
@@ -31,11 +40,19 @@ function parseArgs(argv) {
       vitestArgs.push(a);
       continue;
     }
+    const e2e = name?.startsWith("e2e:") ? name.slice("e2e:".length) : undefined;
     if (name === "e2e") for (const p of BROWSER_PROJECTS) browser.add(p);
-    else if (BROWSER_PROJECTS.includes(name)) browser.add(name);
-    else {
+    else if (e2e !== undefined && BROWSER_PROJECTS.includes(e2e)) browser.add(e2e);
+    else if (e2e === undefined && VITEST_PROJECTS.includes(name)) {
       vitestArgs.push("--project", name);
       vitestProjects++;
+    } else if (e2e === undefined && BROWSER_PROJECTS.includes(name)) browser.add(name);
+    else {
+      console.error(
+        `unknown project ${JSON.stringify(name)}: vitest projects are ${VITEST_PROJECTS.join(", ")}; ` +
+          `browser projects are e2e (all) or ${BROWSER_PROJECTS.map((p) => `e2e:${p}`).join(", ")}`,
+      );
+      process.exit(2);
     }
   }
   const all = argv.length === 0;
