@@ -13,7 +13,13 @@ export interface TokenMinter {
 }
 
 export interface RefusalCase {
-  readonly name: "missing token" | "bad token" | "RBAC denial" | "rate limit" | "unknown method";
+  readonly name:
+    | "missing token"
+    | "bad token"
+    | "RBAC denial"
+    | "rate limit"
+    | "unknown method"
+    | "unknown method without a token";
   /** Method path called. */
   readonly path: string;
   /** The bearer token to send (undefined: none). */
@@ -25,9 +31,10 @@ export interface RefusalCase {
 const LIST = "/demo.v1.NotesService/ListNotes";
 
 /**
- * At the gateway. An unknown method is PERMISSION_DENIED there: RBAC denies every path the
- * policy does not name (default deny), before any route; the rate limit is
- * RESOURCE_EXHAUSTED (see src/envoy/generate/local-replies.ts for why not UNAVAILABLE).
+ * At the gateway. An unknown method is UNIMPLEMENTED "unknown method", as at the backend: a
+ * path no proto method has matches only the gateway's catch-all route, which Envoy answers
+ * itself (never forwarded); the rate limit is RESOURCE_EXHAUSTED (see
+ * src/envoy/generate/local-replies.ts for why not UNAVAILABLE).
  */
 export const GATEWAY_REFUSALS: readonly RefusalCase[] = [
   {
@@ -62,22 +69,22 @@ export const GATEWAY_REFUSALS: readonly RefusalCase[] = [
     name: "unknown method",
     path: "/demo.v1.NotesService/DropTables",
     token: (s) => s.mint({ scope: "notes.read notes.write", roles: ["admin"] }),
-    code: Code.PermissionDenied,
-    message: PERMISSION_DENIED_MESSAGE,
+    code: Code.Unimplemented,
+    message: UNKNOWN_METHOD_MESSAGE,
   },
-];
-
-/**
- * On the backend kit's gRPC-Web dev listener (no rate limit there). An unknown method is
- * UNIMPLEMENTED: no route, answered before any interceptor.
- */
-export const DEV_LISTENER_REFUSALS: readonly RefusalCase[] = [
-  ...GATEWAY_REFUSALS.filter((c) => c.name !== "rate limit" && c.name !== "unknown method"),
   {
-    name: "unknown method",
+    name: "unknown method without a token",
     path: "/demo.v1.NotesService/DropTables",
-    token: (s) => s.mint({ scope: "notes.read notes.write", roles: ["admin"] }),
+    token: async () => undefined,
     code: Code.Unimplemented,
     message: UNKNOWN_METHOD_MESSAGE,
   },
 ];
+
+/**
+ * On the backend kit's gRPC-Web dev listener (no rate limit there): the same, the unknown
+ * method too (no route, answered before any interceptor).
+ */
+export const DEV_LISTENER_REFUSALS: readonly RefusalCase[] = GATEWAY_REFUSALS.filter(
+  (c) => c.name !== "rate limit",
+);

@@ -7,6 +7,7 @@ import { posix } from "node:path";
 import type { TrafficClass } from "../../access/index.js";
 import { type AccessPolicy, HEALTH_SERVICE } from "../../access/outline.js";
 import { corsHeaders } from "../../common/cors-headers.js";
+import { UNKNOWN_METHOD_MESSAGE } from "../../server/unknown-method.js";
 import {
   filterChainBounds,
   overloadManager,
@@ -19,6 +20,7 @@ import { CORS_FILTER, GRPC_STATUS_METADATA, httpFilters } from "./filters.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import { grpcLocalReplyConfig } from "./local-replies.js";
 import type { GatewayModel, ProbeModel } from "./model.js";
+import { JWT_FILTER, RBAC_FILTER } from "./rbac.js";
 import { jwksHealthChecks, readyClusters } from "./readiness.js";
 import {
   APP_CLUSTER,
@@ -32,6 +34,7 @@ import {
   sessionSdsSecrets,
   tokenEndpointHost,
 } from "./session.js";
+import { TOKEN_CHECK_FILTER, TOKEN_FILTER } from "./token-acceptance.js";
 
 /** Cluster names in the generated config (the backend has one per traffic class, budgets.ts). */
 export const BACKEND_CLUSTER = CLASS_CLUSTERS.unary;
@@ -207,7 +210,14 @@ function httpsListener(model: GatewayModel, policy: AccessPolicy): JsonObject {
     },
     access_log: [accessLog()],
     // Refusals read as a gRPC server's, token refusals as the backend's (local-replies.ts).
-    local_reply_config: grpcLocalReplyConfig(),
+    local_reply_config: grpcLocalReplyConfig({
+      origins: model.cors.allowedOrigins,
+      exposeHeaders: corsHeaders({
+        connect: model.cors.allowConnectProtocol,
+        dpop: model.dpop !== undefined,
+      }).exposed.join(", "),
+      credentials: model.session !== undefined,
+    }),
     route_config: routeConfig(model, policy),
     http_filters: httpFilters({
       model,
@@ -265,6 +275,33 @@ function accessLog(): JsonObject {
   };
 }
 
+/**
+ * The last route: a path that names no method of the protos is answered by Envoy itself as a
+ * gRPC server answers it, UNIMPLEMENTED "unknown method" (a local 404 to a gRPC request leaves
+ * as HTTP 200 with grpc-status 12, trailers-only), never forwarded. The token and access
+ * filters are off for it, as a gRPC server routes before any interceptor: the reply says
+ * nothing a caller could not read from the protos, and it can reach nothing. Default deny is
+ * unchanged, since this route has no upstream; a method of the protos without an access
+ * option keeps its route and is still PERMISSION_DENIED by RBAC.
+ */
+function unknownMethodRoute(model: GatewayModel): JsonObject {
+  const off = typed("envoy.extensions.filters.http.rbac.v3.RBACPerRoute", {});
+  return {
+    match: { prefix: "/" },
+    direct_response: { status: 404, body: { inline_string: UNKNOWN_METHOD_MESSAGE } },
+    typed_per_filter_config: {
+      // Session mode's csrf filter stays on: a cross-site form is refused as before.
+      ...(model.dpop ? { [EXT_AUTHZ_FILTER]: extAuthzDisabled() } : {}),
+      [JWT_FILTER]: typed("envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig", {
+        disabled: true,
+      }),
+      [TOKEN_CHECK_FILTER]: off,
+      [TOKEN_FILTER]: off,
+      [RBAC_FILTER]: off,
+    },
+  };
+}
+
 function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
   const cors = corsHeaders({
     connect: model.cors.allowConnectProtocol,
@@ -300,6 +337,16 @@ function routeConfig(model: GatewayModel, policy: AccessPolicy): JsonObject {
     // Same-origin session mode: everything else a browser GETs is the app's (last: RPCs first).
     ...(model.session?.app ? [appRoute(model)] : []),
   ];
+  // A browser preflights a call to an unknown method too, and the cors filter answers only on
+  // a route that forwards: this one takes the OPTIONS that no route above took. The cors filter
+  // answers every preflight itself (forward_not_matching_preflights: false), and any other
+  // OPTIONS meets jwt_authn and RBAC, which deny a path without a policy: nothing reaches the
+  // backend through it.
+  routes.push(
+    { match: { prefix: "/", headers: [PREFLIGHT_HEADER] }, route: routeAction(model, "unary") },
+    // Last: what no route above took names no proto method (RPCs, app files and preflights first).
+    unknownMethodRoute(model),
+  );
   return {
     name: "grpc_web",
     ...(model.session ? { ignore_port_in_host_matching: true } : {}),

@@ -71,7 +71,8 @@ export function routeAction(model: GatewayModel, cls: TrafficClass): JsonObject 
 
 /**
  * The routes of the API virtual host: public methods by exact path, then streaming methods by
- * exact path, then one prefix per service for its unary methods. Every forwarding route bounds
+ * exact path, then unary methods by exact path (the caller adds the catch-all for paths that
+ * name no proto method). Every forwarding route bounds
  * the life of the call (`limits.maxStreamDuration`); the client's `grpc-timeout` is the
  * backend's to enforce.
  */
@@ -99,8 +100,9 @@ export function classRoutes(
         ? { match: { path: m.path }, route: to(trafficClassOf(m)), ...publicRouteExtra }
         : {
             match: { path: m.path },
-            // Envoy turns a local 404 to a gRPC request into grpc-status 12 (UNIMPLEMENTED): the
-            // long-lived public stream never reaches the backend nor holds a budget slot.
+            // A local 404 to a gRPC request leaves as UNIMPLEMENTED "unknown method" (the local
+            // reply table): the long-lived public stream never reaches the backend nor holds a
+            // budget slot.
             direct_response: {
               status: 404,
               body: { inline_string: `${m.path} is not served at this gateway; call Check` },
@@ -117,8 +119,10 @@ export function classRoutes(
       ...(cls === "public" ? publicRouteExtra : {}),
     });
   }
-  for (const service of [...new Set(others.map((m) => m.service))]) {
-    routes.push({ match: { prefix: `/${service}/`, ...rpcMatch }, route: to("unary") });
+  // Unary methods by exact path too: a path the protos do not name matches no forwarding
+  // route, so it reaches the catch-all below instead of the backend.
+  for (const m of others.filter((m) => trafficClassOf(m) === "unary")) {
+    routes.push({ match: { path: m.path, ...rpcMatch }, route: to("unary") });
   }
   return routes;
 }

@@ -8,7 +8,7 @@ import type { AccessPolicy } from "../../access/index.js";
 import { EXT_AUTHZ_FILTER, extAuthzConfig, tokenLocations } from "./dpop.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import type { GatewayModel } from "./model.js";
-import { JWT_FILTER, JWT_PAYLOAD_KEY, rbacFilterConfig } from "./rbac.js";
+import { JWT_FILTER, JWT_PAYLOAD_KEY, RBAC_FILTER, rbacFilterConfig } from "./rbac.js";
 import {
   CSRF_FILTER,
   csrfFilterConfig,
@@ -163,7 +163,7 @@ export const HTTP_FILTERS: readonly FilterSpec[] = [
     },
   },
   {
-    name: "envoy.filters.http.rbac",
+    name: RBAC_FILTER,
     why: "per-method authorization from the proto options, on the claims jwt_authn just verified; default deny",
     enabled: always,
     config: (ctx) =>

@@ -17,6 +17,7 @@
 import { Code } from "@connectrpc/connect";
 import { PERMISSION_DENIED_MESSAGE } from "../../server/access-interceptor.js";
 import { UNAUTHENTICATED_MESSAGE } from "../../server/authn-interceptor.js";
+import { UNKNOWN_METHOD_MESSAGE } from "../../server/unknown-method.js";
 import type { JsonObject } from "./json.js";
 import { JWKS_UNAVAILABLE_REPLY, jwksUnavailableFilter } from "./readiness.js";
 import { tokenRefusalFilters } from "./token-acceptance.js";
@@ -56,7 +57,7 @@ export const GRPC_LOCAL_REPLIES: readonly GrpcLocalReply[] = [
     message: PERMISSION_DENIED_MESSAGE,
     why:
       "rbac: the method needs scopes or roles the token lacks, or the policy does not name it " +
-      "(default deny, so unknown methods too). A token refusal that Envoy answers with 403 (another " +
+      "(default deny; a path no proto method has never gets here: its route answers UNIMPLEMENTED). A token refusal that Envoy answers with 403 (another " +
       "audience; the access-token filter) is matched first and reads UNAUTHENTICATED",
   },
   {
@@ -69,6 +70,16 @@ export const GRPC_LOCAL_REPLIES: readonly GrpcLocalReply[] = [
       "once, which is the wrong answer to a rate limit. gRPC's status guide names RESOURCE_EXHAUSTED " +
       "for exhausted quotas, Connect maps it to and from HTTP 429, and Envoy's own " +
       "rate_limited_as_resource_exhausted option picks it",
+  },
+  {
+    httpStatus: 404,
+    grpcStatus: Code.Unimplemented,
+    message: UNKNOWN_METHOD_MESSAGE,
+    why:
+      "the route for paths no proto method has (and Health/Watch when the edge does not serve it): " +
+      "what a gRPC server and the backend kit answer. Envoy sends a direct response as plain HTTP " +
+      "404, which Google's grpc-web maps to UNIMPLEMENTED with its own message and Connect-ES to " +
+      "UNIMPLEMENTED 'HTTP 404'; as a trailers-only reply every client reads one code and message",
   },
   {
     httpStatus: 504,
@@ -100,7 +111,7 @@ function runtimeKey(httpStatus: number): string {
  * content type starts with `application/grpc` (gRPC-Web after the grpc_web filter has
  * translated it, and gRPC). Other requests keep Envoy's plain replies.
  */
-export function grpcLocalReplyConfig(): JsonObject {
+export function grpcLocalReplyConfig(cors?: DirectReplyCors): JsonObject {
   return {
     mappers: [
       // First: the token may be fine, the gateway could not fetch the keys to check it.
@@ -112,20 +123,58 @@ export function grpcLocalReplyConfig(): JsonObject {
       ...tokenRefusalFilters().map((filter) =>
         grpcReply(filter, Code.Unauthenticated, UNAUTHENTICATED_MESSAGE),
       ),
-      ...GRPC_LOCAL_REPLIES.map((r) => grpcReply(statusIs(r.httpStatus), r.grpcStatus, r.message)),
+      ...GRPC_LOCAL_REPLIES.flatMap((r) => [
+        // A direct response (404) comes from a route the cors filter does not handle (it only
+        // reads routes that forward): add what it would, for each allowed origin, first.
+        ...(r.httpStatus === 404 && cors
+          ? cors.origins.map((origin) =>
+              grpcReply(
+                { and_filter: { filters: [statusIs(404), originIs(origin)] } },
+                r.grpcStatus,
+                r.message,
+                [
+                  header("access-control-allow-origin", origin),
+                  header("access-control-expose-headers", cors.exposeHeaders),
+                  ...(cors.credentials ? [header("access-control-allow-credentials", "true")] : []),
+                ],
+              ),
+            )
+          : []),
+        grpcReply(statusIs(r.httpStatus), r.grpcStatus, r.message),
+      ]),
     ],
   };
 }
 
+/** The CORS headers the cors filter adds to a call from an allowed origin. */
+export interface DirectReplyCors {
+  readonly origins: readonly string[];
+  readonly exposeHeaders: string;
+  readonly credentials: boolean;
+}
+
 /** A mapper: gRPC requests whose local reply matches `filter` become trailers-only replies. */
-function grpcReply(filter: JsonObject, grpcStatus: Code, message: string): JsonObject {
+function grpcReply(
+  filter: JsonObject,
+  grpcStatus: Code,
+  message: string,
+  extraHeaders: JsonObject[] = [],
+): JsonObject {
   return {
     filter: { and_filter: { filters: [filter, GRPC_REQUEST] } },
     status_code: 200,
     // An empty body makes the reply end with its headers: a trailers-only gRPC response.
     body: { inline_string: "" },
-    headers_to_add: [header("grpc-status", String(grpcStatus)), header("grpc-message", message)],
+    headers_to_add: [
+      header("grpc-status", String(grpcStatus)),
+      header("grpc-message", message),
+      ...extraHeaders,
+    ],
   };
+}
+
+function originIs(origin: string): JsonObject {
+  return { header_filter: { header: { name: "origin", string_match: { exact: origin } } } };
 }
 
 const GRPC_REQUEST: JsonObject = {

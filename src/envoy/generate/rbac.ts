@@ -9,6 +9,8 @@ import type { AccessPolicy, AccessRule } from "../../access/index.js";
 import type { JsonObject } from "./json.js";
 import { typed } from "./json.js";
 
+/** The RBAC filter's name (also its `typed_per_filter_config` key). */
+export const RBAC_FILTER = "envoy.filters.http.rbac";
 /** The jwt_authn filter name: the metadata namespace RBAC reads claims from. */
 export const JWT_FILTER = "envoy.filters.http.jwt_authn";
 /** The key jwt_authn writes the verified payload under (`payload_in_metadata`). */

@@ -184,7 +184,17 @@ describe("the generated bootstrap", () => {
       // Health/Watch (public, long-lived) is answered by Envoy: UNIMPLEMENTED.
       [{ path: HEALTH_PATHS[1] }, 404],
       [{ path: "/demo.v1.NotesService/WatchNotes" }, "backend_streams"],
-      [{ prefix: "/demo.v1.NotesService/" }, "backend"],
+      ...["WhoAmI", "ListNotes", "GetNote", "CreateNote", "PurgeNotes"].map((m) => [
+        { path: `/demo.v1.NotesService/${m}` },
+        "backend",
+      ]),
+      // Preflights of calls to unknown methods (the cors filter answers only on such a route).
+      [
+        { prefix: "/", headers: [{ name: ":method", string_match: { exact: "OPTIONS" } }] },
+        "backend",
+      ],
+      // Any other path names no proto method: Envoy answers it, UNIMPLEMENTED.
+      [{ prefix: "/" }, 404],
     ]);
     for (const r of routes.filter((r) => r.route)) {
       expect(r.route.timeout).toBe("0s");
@@ -192,6 +202,27 @@ describe("the generated bootstrap", () => {
         max_stream_duration: "960s",
       });
     }
+  });
+
+  it("answers a path no proto method has with UNIMPLEMENTED itself, token and access filters off for it only", () => {
+    const routes: Y[] = hcm.route_config.virtual_hosts[0].routes;
+    const last = routes.at(-1);
+    expect(last.route).toBeUndefined();
+    expect(last.direct_response).toEqual({
+      status: 404,
+      body: { inline_string: "unknown method" },
+    });
+    expect(Object.keys(last.typed_per_filter_config).sort()).toEqual(
+      [
+        "envoy.filters.http.jwt_authn",
+        "envoy.filters.http.rbac",
+        "grpc-web-oidc.access-token",
+        "grpc-web-oidc.access-token-check",
+      ].sort(),
+    );
+    // Every forwarding route keeps every filter.
+    for (const r of routes.filter((r) => r.route))
+      expect(r.typed_per_filter_config).toBeUndefined();
   });
 
   it("gives a connection 5 s to finish TLS and 10 s idle, on both listeners", () => {

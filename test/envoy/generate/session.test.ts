@@ -114,10 +114,12 @@ describe("the session-mode bootstrap", () => {
 
   it("routes an RPC only for POST + gRPC-Web content type + x-grpc-web; CORS with credentials", () => {
     const vh: Y = hcm.route_config.virtual_hosts[0];
-    const svc = vh.routes.filter((r: Y) => r.match.prefix === "/demo.v1.NotesService/");
-    // The first answers CORS preflights (OPTIONS), the second the calls.
-    expect(svc[0].match.headers).toEqual([{ name: ":method", string_match: { exact: "OPTIONS" } }]);
-    const rpc = svc[1];
+    const preflight = vh.routes.find((r: Y) => r.match.prefix === "/demo.v1.NotesService/");
+    // A prefix route answers CORS preflights (OPTIONS); each method's route the calls.
+    expect(preflight.match.headers).toEqual([
+      { name: ":method", string_match: { exact: "OPTIONS" } },
+    ]);
+    const rpc = vh.routes.find((r: Y) => r.match.path === "/demo.v1.NotesService/ListNotes");
     expect(rpc.match.headers.map((h: Y) => h.name)).toEqual([
       ":method",
       "content-type",

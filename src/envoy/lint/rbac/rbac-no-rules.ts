@@ -1,4 +1,4 @@
-import { isMsg, rbacFilters, T } from "../../query/index.js";
+import { connectionManagers, isMsg, rbacFilters, routesOf, T } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -70,7 +70,19 @@ export const rbacNoRules: LintRule = {
           message: "RBAC filter has no rules: every request is allowed",
         };
     }
+    // A route that forwards nothing (a direct response or a redirect) has nothing to protect:
+    // the generator turns RBAC off on its unknown-method route, which answers UNIMPLEMENTED.
+    const answeredByEnvoy = new Set<unknown>();
+    for (const { hcm } of connectionManagers(ctx))
+      for (const r of routesOf(hcm))
+        if (
+          !isMsg(r.route) &&
+          (isMsg(r.direct_response) || isMsg(r.redirect)) &&
+          isMsg(r.typed_per_filter_config)
+        )
+          for (const v of Object.values(r.typed_per_filter_config)) answeredByEnvoy.add(v);
     for (const pr of ctx.all(T.rbacPerRoute)) {
+      if (answeredByEnvoy.has(pr)) continue;
       const rbac = pr.rbac;
       if (!isMsg(rbac) || (!isMsg(rbac.rules) && !isMsg(rbac.matcher)))
         yield {
