@@ -1,4 +1,5 @@
 /** The HTTP side of a config: connection managers, their filters and routes. */
+import { HEALTH_PATHS } from "../../access/outline.js";
 import type { DecodedMessage } from "../schema/decoded.js";
 import type { ConfigQuery } from "./config.js";
 import { FILTER_TYPES, T } from "./type-names.js";
@@ -57,4 +58,25 @@ export function grpcWebManagers(
 /** Every route of an HCM's inline route_config. */
 export function routesOf(hcm: DecodedMessage): DecodedMessage[] {
   return msgs(get(hcm, "route_config", "virtual_hosts")).flatMap((vh) => msgs(vh.routes));
+}
+
+/**
+ * The forwarding routes of every gRPC-Web HCM that can carry a server stream (route and its
+ * action): exact routes to unary methods of the proto services (and Health/Check) are left out.
+ */
+export function* streamCapableRoutes(
+  ctx: ConfigQuery,
+): Generator<{ route: DecodedMessage; action: DecodedMessage }> {
+  const unary = new Set<string>([HEALTH_PATHS[0]]);
+  for (const m of ctx.policy?.methods ?? []) if (m.kind === "unary") unary.add(m.path);
+  for (const { hcm } of connectionManagers(ctx)) {
+    if (!isGrpcWeb(hcm)) continue;
+    for (const route of routesOf(hcm)) {
+      const action = route.route;
+      if (!isMsg(action)) continue;
+      const exact = get(route, "match", "path");
+      if (typeof exact === "string" && unary.has(exact)) continue;
+      yield { route, action };
+    }
+  }
 }

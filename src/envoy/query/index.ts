@@ -22,6 +22,7 @@ export {
   httpFilters,
   isGrpcWeb,
   routesOf,
+  streamCapableRoutes,
 } from "./http.js";
 export { jwtFilters, jwtRuleFor, requiresToken, ruleRequires } from "./jwt.js";
 export {

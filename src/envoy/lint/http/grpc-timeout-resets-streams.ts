@@ -1,5 +1,4 @@
-import { HEALTH_PATHS } from "../../../access/outline.js";
-import { connectionManagers, get, isGrpcWeb, isMsg, routesOf } from "../../query/index.js";
+import { isMsg, streamCapableRoutes } from "../../query/index.js";
 import type { LintRule } from "../rule.js";
 
 /**
@@ -90,31 +89,22 @@ export const grpcTimeoutResetsStreams: LintRule = {
   reason:
     "Envoy enforcing grpc-timeout resets streams that already sent messages (clients read UNKNOWN, grpc-web binary loses them); leave deadlines to the backend",
   *check(ctx) {
-    const unary = new Set<string>([HEALTH_PATHS[0]]);
-    for (const m of ctx.policy?.methods ?? []) if (m.kind === "unary") unary.add(m.path);
-    for (const { hcm } of connectionManagers(ctx)) {
-      if (!isGrpcWeb(hcm)) continue;
-      for (const r of routesOf(hcm)) {
-        const action = r.route;
-        if (!isMsg(action)) continue;
-        const exact = get(r, "match", "path");
-        if (typeof exact === "string" && unary.has(exact)) continue;
-        const msd = action.max_stream_duration;
-        if (isMsg(msd) && msd.grpc_timeout_header_max !== undefined)
-          yield {
-            node: msd,
-            field: "grpc_timeout_header_max",
-            message:
-              "grpc_timeout_header_max makes Envoy reset a stream at the client's deadline, racing the backend's DEADLINE_EXCEEDED",
-          };
-        if (action.max_grpc_timeout !== undefined)
-          yield {
-            node: action,
-            field: "max_grpc_timeout",
-            message:
-              "max_grpc_timeout makes Envoy reset a stream at the client's deadline, racing the backend's DEADLINE_EXCEEDED",
-          };
-      }
+    for (const { action } of streamCapableRoutes(ctx)) {
+      const msd = action.max_stream_duration;
+      if (isMsg(msd) && msd.grpc_timeout_header_max !== undefined)
+        yield {
+          node: msd,
+          field: "grpc_timeout_header_max",
+          message:
+            "grpc_timeout_header_max makes Envoy reset a stream at the client's deadline, racing the backend's DEADLINE_EXCEEDED",
+        };
+      if (action.max_grpc_timeout !== undefined)
+        yield {
+          node: action,
+          field: "max_grpc_timeout",
+          message:
+            "max_grpc_timeout makes Envoy reset a stream at the client's deadline, racing the backend's DEADLINE_EXCEEDED",
+        };
     }
   },
 };

@@ -1,5 +1,4 @@
-import { HEALTH_PATHS } from "../../../access/outline.js";
-import { connectionManagers, get, isGrpcWeb, isMsg, routesOf } from "../../query/index.js";
+import { isMsg, streamCapableRoutes } from "../../query/index.js";
 import { parseDuration } from "../../schema/decoded.js";
 import type { LintRule } from "../rule.js";
 
@@ -119,35 +118,26 @@ export const routeTimeoutCutsStreams: LintRule = {
   reason:
     "the default 15 s route timeout (or any non-zero one) cuts server streams; use timeout 0s with max_stream_duration",
   *check(ctx) {
-    const unary = new Set<string>([HEALTH_PATHS[0]]);
-    for (const m of ctx.policy?.methods ?? []) if (m.kind === "unary") unary.add(m.path);
-    for (const { hcm } of connectionManagers(ctx)) {
-      if (!isGrpcWeb(hcm)) continue;
-      for (const r of routesOf(hcm)) {
-        const action = r.route;
-        if (!isMsg(action)) continue;
-        const exact = get(r, "match", "path");
-        if (typeof exact === "string" && unary.has(exact)) continue;
-        const t = parseDuration(action.timeout);
-        if (t === undefined)
-          yield {
-            node: action,
-            field: "cluster",
-            message: "route has no timeout: the default 15 s cuts server streams",
-          };
-        else if (t !== 0)
-          yield {
-            node: action,
-            field: "timeout",
-            message: `route timeout ${String(action.timeout)} cuts server streams`,
-          };
-        else if (!isMsg(action.max_stream_duration))
-          yield {
-            node: action,
-            field: "timeout",
-            message: "timeout 0s without max_stream_duration leaves streams unbounded",
-          };
-      }
+    for (const { action } of streamCapableRoutes(ctx)) {
+      const t = parseDuration(action.timeout);
+      if (t === undefined)
+        yield {
+          node: action,
+          field: "cluster",
+          message: "route has no timeout: the default 15 s cuts server streams",
+        };
+      else if (t !== 0)
+        yield {
+          node: action,
+          field: "timeout",
+          message: `route timeout ${String(action.timeout)} cuts server streams`,
+        };
+      else if (!isMsg(action.max_stream_duration))
+        yield {
+          node: action,
+          field: "timeout",
+          message: "timeout 0s without max_stream_duration leaves streams unbounded",
+        };
     }
   },
 };
