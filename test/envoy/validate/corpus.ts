@@ -724,6 +724,18 @@ export const CASES: readonly CorpusCase[] = [
     after: "filter_chains",
   },
   {
+    // TLS on the matched chain, clear text on the fallback every unmatched connection gets.
+    name: "lint-plaintext-default-filter-chain",
+    kind: "lint",
+    rule: "plaintext-listener",
+    mutate: (doc) => {
+      const chain = doc.getIn(CHAIN, true) as { toJSON(): Record<string, unknown> };
+      const plain = Object.entries(chain.toJSON()).filter(([k]) => !k.startsWith("transport_"));
+      set([...L, "default_filter_chain"], Object.fromEntries(plain))(doc);
+    },
+    find: "default_filter_chain",
+  },
+  {
     name: "lint-plaintext-upstream",
     kind: "lint",
     rule: "plaintext-upstream",
