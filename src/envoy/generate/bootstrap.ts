@@ -3,6 +3,7 @@
  * from a GatewayModel and an access policy, as plain objects in proto3 JSON
  * field names. Current, non-deprecated fields only.
  */
+
 import { posix } from "node:path";
 import type { TrafficClass } from "../../access/index.js";
 import { type AccessPolicy, HEALTH_SERVICE } from "../../access/outline.js";
@@ -17,6 +18,7 @@ import {
 import { CLASS_CLUSTERS, classRoutes, classThresholds, routeAction } from "./budgets.js";
 import { EXT_AUTHZ_FILTER, extAuthzDisabled, extAuthzVirtualHostConfig } from "./dpop.js";
 import { CORS_FILTER, GRPC_STATUS_METADATA, httpFilters } from "./filters.js";
+import { httpsHostPort } from "./host-port.js";
 import { type JsonObject, seconds, typed } from "./json.js";
 import { grpcLocalReplyConfig } from "./local-replies.js";
 import type { GatewayModel, ProbeModel } from "./model.js";
@@ -32,7 +34,6 @@ import {
   SESSION_SDS_FILES,
   sessionRoutes,
   sessionSdsSecrets,
-  tokenEndpointHost,
 } from "./session.js";
 import { TOKEN_CHECK_FILTER, TOKEN_FILTER } from "./token-acceptance.js";
 
@@ -505,9 +506,7 @@ function backendCluster(model: GatewayModel, cls: TrafficClass): JsonObject {
 }
 
 function jwksCluster(model: GatewayModel): JsonObject {
-  const url = new URL(model.jwt.jwksUri);
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  const port = url.port ? Number(url.port) : 443;
+  const { host, port } = httpsHostPort(model.jwt.jwksUri);
   const checks = jwksHealthChecks(model);
   return {
     ...idpCluster(model, JWKS_CLUSTER, host, port),
@@ -518,7 +517,7 @@ function jwksCluster(model: GatewayModel): JsonObject {
 /** Session mode: the IdP's token endpoint (code redemption, refresh), verified like the JWKS. */
 function tokenCluster(model: GatewayModel): JsonObject {
   if (!model.session) throw new Error("token cluster without a session model");
-  const { host, port } = tokenEndpointHost(model.session);
+  const { host, port } = httpsHostPort(model.session.tokenEndpoint);
   return idpCluster(model, OAUTH_TOKEN_CLUSTER, host, port);
 }
 

@@ -278,15 +278,6 @@ export function appRoute(model: GatewayModel): JsonObject {
   };
 }
 
-/** The token endpoint URL's host and port. */
-export function tokenEndpointHost(session: SessionModel): { host: string; port: number } {
-  const url = new URL(session.tokenEndpoint);
-  return {
-    host: url.hostname.replace(/^\[|\]$/g, ""),
-    port: url.port ? Number(url.port) : 443,
-  };
-}
-
 /** The SDS documents of the two secrets: file name → resource body (generic secrets from files). */
 export function sessionSdsSecrets(session: SessionModel): Record<string, JsonObject> {
   const generic = (file: string): JsonObject => ({
