@@ -10,6 +10,7 @@
  *  - `ready()` says whether keys were ever loaded; `load()` fetches them now (for startup and
  *    health: a backend that cannot check any token should not say it is serving).
  */
+
 import {
   createRemoteJWKSet,
   customFetch,
@@ -17,6 +18,7 @@ import {
   type FetchImplementation,
   type JWTVerifyGetKey,
 } from "jose";
+import { createBackoff } from "./backoff.js";
 
 export interface JwksKeysOptions {
   /** The JWKS URL (https). */
@@ -64,22 +66,15 @@ export function createJwksKeys(o: JwksKeysOptions): JwksKeys {
     timeoutDuration: o.timeoutMs ?? 5_000,
     ...(o.fetch ? { [customFetch]: o.fetch } : {}),
   });
-  const maxBackoff = o.maxBackoffMs ?? 30_000;
+  const backoff = createBackoff(o.maxBackoffMs ?? 30_000);
   let loaded = false;
-  let backoff = 1_000;
-  let nextAttempt = 0;
-  const failed = () => {
-    nextAttempt = Date.now() + backoff;
-    backoff = Math.min(backoff * 2, maxBackoff);
-  };
   const succeeded = () => {
     loaded = true;
-    backoff = 1_000;
-    nextAttempt = 0;
+    backoff.succeeded();
   };
   // jose fetches when it holds no fresh keys (or on an unknown kid): only then does backoff apply.
   const mustFetch = () => !remote.fresh;
-  const backingOff = () => mustFetch() && Date.now() < nextAttempt;
+  const backingOff = () => mustFetch() && backoff.waiting();
 
   const resolve: JWTVerifyGetKey = async (header, token) => {
     if (backingOff()) throw new JwksUnavailableError("backing off after a failed JWKS fetch");
@@ -93,7 +88,7 @@ export function createJwksKeys(o: JwksKeysOptions): JwksKeys {
         if (fetching) succeeded();
         throw err;
       }
-      failed();
+      backoff.failed();
       throw new JwksUnavailableError("JWKS fetch failed");
     }
   };
@@ -108,13 +103,13 @@ export function createJwksKeys(o: JwksKeysOptions): JwksKeys {
     ready: () => loaded,
     async load() {
       if (loaded && remote.fresh) return true;
-      if (Date.now() < nextAttempt) return false;
+      if (backoff.waiting()) return false;
       try {
         await remote.reload();
         succeeded();
         return true;
       } catch {
-        failed();
+        backoff.failed();
         return false;
       }
     },

@@ -12,6 +12,7 @@
  * backoff while it fails (tokens meanwhile get `jwks-unavailable`): a backend started before
  * its IdP recovers on its own, and never guesses a provider-specific JWKS path.
  */
+
 import {
   decodeProtectedHeader,
   errors,
@@ -28,6 +29,7 @@ import {
   readClaim,
   resolveClaimSettings,
 } from "../access/index.js";
+import { createBackoff } from "./backoff.js";
 import { createCaFetch } from "./ca-fetch.js";
 import type { AuthenticatedPrincipal } from "./context.js";
 import type { DenialReason } from "./denial-log.js";
@@ -313,8 +315,7 @@ function discoverJwksUri(
   const url = `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
   let found: string | undefined;
   let inFlight: Promise<string> | undefined;
-  let nextAttempt = 0;
-  let backoff = 1_000;
+  const backoff = createBackoff(o.maxBackoffMs);
   const attempt = async (): Promise<string> => {
     const signal = AbortSignal.timeout(o.timeoutMs);
     const res = await o.fetch(url, {
@@ -333,7 +334,7 @@ function discoverJwksUri(
   return () => {
     if (found !== undefined) return Promise.resolve(found);
     if (inFlight) return inFlight;
-    if (Date.now() < nextAttempt) {
+    if (backoff.waiting()) {
       return Promise.reject(new DiscoveryError("discovery backing off"));
     }
     inFlight = attempt().then(
@@ -344,8 +345,7 @@ function discoverJwksUri(
       },
       (err: unknown) => {
         inFlight = undefined;
-        nextAttempt = Date.now() + backoff;
-        backoff = Math.min(backoff * 2, o.maxBackoffMs);
+        backoff.failed();
         throw err instanceof DiscoveryError ? err : new DiscoveryError("discovery failed");
       },
     );
