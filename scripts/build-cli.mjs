@@ -8,9 +8,36 @@
 // The chunks sit two folders below the package root, like dist/envoy/schema/*.js, so the
 // paths modules compute from import.meta.url (the API snapshot in dist/envoy-api/,
 // package.json) are the same from the bundle as from dist/ and src/.
+import { rmSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { build } from "esbuild";
 
+/**
+ * Node's own modules through the bundle's `require` instead of `import`. An ESM import of a
+ * builtin builds its ESM facade, which reads every export once: for `node:fs` that runs the
+ * `promises` and stream getters, loading fs/promises, readline and the whole streams stack
+ * (~35 internal modules) that the command never uses. `require` returns the module object
+ * and esbuild's interop reads a property only when the code does.
+ */
+const builtinsByRequire = {
+  name: "builtins-by-require",
+  setup(b) {
+    const names = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    b.onResolve({ filter: /^[a-z_/:]+$/ }, (args) =>
+      names.has(args.path) && args.kind !== "require-call"
+        ? { path: args.path.replace(/^node:/, ""), namespace: "node-builtin" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => ({
+      contents: `module.exports = require("node:${args.path}");`,
+      loader: "js",
+    }));
+  },
+};
+
 const root = new URL("..", import.meta.url).pathname;
+// From scratch: chunk names are content hashes, so an earlier build's chunks would linger.
+rmSync(`${root}dist/cli/bundle`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: { main: "dist/cli/main.js" },
@@ -24,6 +51,7 @@ await build({
   banner: {
     js: "import { createRequire as __gwoRequire } from 'node:module'; const require = __gwoRequire(import.meta.url);",
   },
+  plugins: [builtinsByRequire],
   legalComments: "none",
   logLevel: "warning",
 });

@@ -6,6 +6,8 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,7 +49,9 @@ describe("buf build of the current project, cached", () => {
     expect(first).toContain("demo.v1.NotesService/GetNote");
     expect(runs()).toBe(1);
     expect(
-      readdirSync(join(cwd, "node_modules", ".cache", "grpc-web-oidc", "images")),
+      readdirSync(join(cwd, "node_modules", ".cache", "grpc-web-oidc", "images")).filter((f) =>
+        f.endsWith(".binpb"),
+      ),
     ).toHaveLength(1);
     expect(methods(cwd)).toEqual(first);
     expect(runs()).toBe(1);
@@ -64,6 +68,38 @@ describe("buf build of the current project, cached", () => {
     expect(runs()).toBe(2);
     expect(methods(cwd, false)).toContain("demo.v1.NotesService/Ping");
     expect(runs()).toBe(3);
+  });
+
+  it("rebuilds after a same-size edit with the old modification time put back (the change time differs)", () => {
+    const { cwd, runs } = project();
+    const notes = join(cwd, "proto", "demo", "v1", "notes.proto");
+    const fixed = 1_700_000_000; // a whole second: set exactly, before and after the edit
+    utimesSync(notes, fixed, fixed);
+    const first = methods(cwd);
+    const before = statSync(notes, { bigint: true });
+    const text = readFileSync(notes, "utf8");
+    const renamed = text.replace("rpc GetNote(", "rpc GetNoto(");
+    expect(renamed.length).toBe(text.length);
+    writeFileSync(notes, renamed);
+    utimesSync(notes, fixed, fixed);
+    const after = statSync(notes, { bigint: true });
+    expect([after.mtimeNs, after.size]).toEqual([before.mtimeNs, before.size]);
+    expect(methods(cwd)).toEqual(
+      first.map((m) => m.replace("NotesService/GetNote", "NotesService/GetNoto")),
+    );
+    expect(runs()).toBe(2);
+  });
+
+  it("keeps the image when only the stats change, and survives a damaged stamps file", () => {
+    const { cwd, runs } = project();
+    const first = methods(cwd);
+    const notes = join(cwd, "proto", "demo", "v1", "notes.proto");
+    writeFileSync(notes, readFileSync(notes)); // same bytes, new times
+    expect(methods(cwd)).toEqual(first);
+    const stamps = join(cwd, "node_modules", ".cache", "grpc-web-oidc", "images", "stamps.json");
+    writeFileSync(stamps, '{"stamps": 1');
+    expect(methods(cwd)).toEqual(first);
+    expect(runs()).toBe(1);
   });
 
   it("also rebuilds when buf.yaml changes", () => {
@@ -96,7 +132,7 @@ describe("service outlines (what the CLI reads instead of decoding the image eve
     );
   });
 
-  it("are keyed by the image's bytes: a changed access option gives a new outline", async () => {
+  it("are keyed by buf's inputs: a changed access option gives a new outline", async () => {
     const { cwd } = project();
     await loadServiceOutlines(undefined, { cwd });
     const notes = join(cwd, "proto", "demo", "v1", "notes.proto");

@@ -6,6 +6,7 @@
  */
 import { stringify } from "yaml";
 import type { AccessPolicy } from "../../access/outline.js";
+import { blockYaml } from "./block-yaml.js";
 import { buildBootstrap, buildSdsResources } from "./bootstrap.js";
 import type { Json } from "./json.js";
 import type { GatewayModel } from "./model.js";
@@ -42,6 +43,8 @@ export function renderGateway(
 /** YAML text with the generated-file header. */
 export function emitYaml(value: Json, comments: readonly string[] = []): string {
   const header = [GENERATED_HEADER, ...comments.map((c) => `# ${c}`)].join("\n");
-  const body = stringify(value, { lineWidth: 0, indent: 2, aliasDuplicateObjects: false });
+  // The same bytes either way; the library only for what block-yaml.ts declines.
+  const body =
+    blockYaml(value) ?? stringify(value, { lineWidth: 0, indent: 2, aliasDuplicateObjects: false });
   return `${header}\n${body}`;
 }

@@ -3,12 +3,12 @@
  * current directory through the image cache (cache.ts). No protobuf runtime here: decoding
  * is load.ts's job, and the CLI skips it when it has the image's outline (outline.ts).
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { ProtoImageError } from "../errors.js";
-import { cacheDir, imageKey, readCached, writeCached } from "./cache.js";
+import { cacheDir, cachedImageKey, readCached, writeCached } from "./cache.js";
 
 /** Where an image comes from: a file, or `buf build` in `cwd` (cached in `cache`; `false`: off). */
 export interface ImageOptions {
@@ -18,7 +18,7 @@ export interface ImageOptions {
 
 /** The image file's bytes, or `buf build`'s output for `options.cwd` when no file is given. */
 export function readImage(image: string | undefined, options: ImageOptions = {}): Uint8Array {
-  if (!image) return bufBuild(options.cwd ?? process.cwd(), options.cache);
+  if (!image) return bufImage(options.cwd ?? process.cwd(), options.cache).bytes();
   try {
     return readFileSync(image);
   } catch (err) {
@@ -26,8 +26,18 @@ export function readImage(image: string | undefined, options: ImageOptions = {})
   }
 }
 
-/** `buf build` in `cwd`, through the image cache (`cache`: its folder; `false`: off). */
-function bufBuild(cwd: string, cache?: string | false): Uint8Array {
+/** The image of `buf build` in a folder: its cache key (undefined with the cache off) and its bytes. */
+export interface BufImage {
+  readonly key: string | undefined;
+  /** The cached image, else `buf build`'s output (then cached). */
+  bytes(): Uint8Array;
+}
+
+/**
+ * `buf build` in `cwd`, through the image cache (`cache`: its folder; `false`: off). Throws
+ * ProtoImageError when there is no buf.yaml or no buf binary.
+ */
+export function bufImage(cwd: string, cache?: string | false): BufImage {
   if (!existsSync(join(cwd, "buf.yaml"))) {
     throw new ProtoImageError("no --proto-image given and no buf.yaml in the current directory");
   }
@@ -41,9 +51,19 @@ function bufBuild(cwd: string, cache?: string | false): Uint8Array {
       "no --proto-image given and `buf` was not found (npm i -D @bufbuild/buf)",
     );
   const dir = cache === false ? undefined : (cache ?? cacheDir(cwd));
-  const key = dir ? imageKey(cwd, buf) : "";
-  const cached = dir ? readCached(dir, key) : undefined;
-  if (cached) return cached;
+  const key = dir ? cachedImageKey(cwd, buf, dir) : undefined;
+  return {
+    key,
+    bytes: () => (dir && key ? readCached(dir, key) : undefined) ?? bufBuild(cwd, buf, dir, key),
+  };
+}
+
+function bufBuild(cwd: string, buf: string, dir?: string, key?: string): Uint8Array {
+  // Required only here: node:child_process (with net and the streams) is a large part of a
+  // cached run's start-up otherwise.
+  const { execFileSync } = createRequire(import.meta.url)(
+    "node:child_process",
+  ) as typeof import("node:child_process");
   const work = mkdtempSync(join(tmpdir(), "gwo-image-"));
   try {
     const out = join(work, "image.binpb");
@@ -52,7 +72,7 @@ function bufBuild(cwd: string, cache?: string | false): Uint8Array {
       stdio: ["ignore", "ignore", "pipe"],
     });
     const image = readFileSync(out);
-    if (dir) writeCached(dir, key, image);
+    if (dir && key) writeCached(dir, key, image);
     return image;
   } catch (err) {
     throw new ProtoImageError(`buf build failed: ${(err as Error).message}`);

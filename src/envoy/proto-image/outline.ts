@@ -1,16 +1,17 @@
 /**
  * The services of a `buf build` image as the access policy needs them (access/outline.ts),
- * cached under a hash of the image's bytes. Decoding an image needs the protobuf-es runtime
- * (load.ts), which costs a command more than the rest of `envoy validate` together; the
- * outline of an image is a pure function of its bytes, so a run whose image was seen before
- * reads the outline instead. The key also names this package's version and the outline
+ * cached. Decoding an image needs the protobuf-es runtime (load.ts), which costs a command
+ * more than the rest of `envoy validate` together; the outline of an image is a pure function
+ * of its bytes, so a run whose image was seen before reads the outline instead. A given image
+ * file is keyed by a hash of its bytes; the image of `buf build` in the current directory by
+ * the image cache's key (a hash of everything buf reads, cache.ts), so a cached run reads
+ * neither the image nor the protos. The key also names this package's version and the outline
  * format: another version of the code outlines afresh.
  */
-import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import type { MethodOutline, ServiceOutline } from "../../access/outline.js";
-import { cacheDir, readCached, writeCached } from "./cache.js";
-import { type ImageOptions, readImage } from "./image.js";
+import { cacheDir, readCached, sha256, writeCached } from "./cache.js";
+import { bufImage, type ImageOptions, readImage } from "./image.js";
 
 /** Bump when what an outline holds changes. */
 const OUTLINE_FORMAT = "outline-1";
@@ -28,10 +29,12 @@ function packageVersion(): string {
 
 /** The cache key of an image's outline. */
 export function outlineKey(bytes: Uint8Array): string {
-  return createHash("sha256")
-    .update(`${OUTLINE_FORMAT}\0${packageVersion()}\0`)
-    .update(bytes)
-    .digest("hex");
+  return sha256().update(`${OUTLINE_FORMAT}\0${packageVersion()}\0`).update(bytes).digest("hex");
+}
+
+/** The cache key of the outline of the image cached under `imageKey`. */
+function bufOutlineKey(imageKey: string): string {
+  return `buf-${imageKey}-${OUTLINE_FORMAT}-${packageVersion().replace(/[^\w.+-]/g, "_")}`;
 }
 
 /**
@@ -43,18 +46,20 @@ export async function loadServiceOutlines(
   image?: string,
   options: ImageOptions = {},
 ): Promise<ServiceOutline[]> {
-  const bytes = readImage(image, options);
-  const dir =
-    options.cache === false ? undefined : cacheDir(options.cwd ?? process.cwd(), "outlines");
-  const key = dir ? outlineKey(bytes) : "";
-  const cached = dir ? parseOutlines(readCached(dir, key, EXT)) : undefined;
+  const cwd = options.cwd ?? process.cwd();
+  const built = image ? undefined : bufImage(cwd, options.cache);
+  let read: Uint8Array | undefined;
+  const bytes = () => (read ??= built ? built.bytes() : readImage(image, options));
+  const dir = options.cache === false ? undefined : cacheDir(cwd, "outlines");
+  const key = dir && (built?.key ? bufOutlineKey(built.key) : outlineKey(bytes()));
+  const cached = dir && key ? parseOutlines(readCached(dir, key, EXT)) : undefined;
   if (cached) return cached;
   const [{ servicesOf }, { outlineService }] = await Promise.all([
     import("./load.js"),
     import("../../access/policy.js"),
   ]);
-  const outlines = servicesOf(bytes, image).map(outlineService);
-  if (dir) writeCached(dir, key, Buffer.from(JSON.stringify(outlines)), EXT);
+  const outlines = servicesOf(bytes(), image).map(outlineService);
+  if (dir && key) writeCached(dir, key, Buffer.from(JSON.stringify(outlines)), EXT);
   return outlines;
 }
 

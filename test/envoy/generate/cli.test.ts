@@ -163,6 +163,24 @@ describe("envoy generate --check: what differs", () => {
     expect(err).not.toContain("sds/");
   });
 
+  it("reports one changed byte inside a multi-line string (the Lua filter) with its diff", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gwo-cli-"));
+    const current = readFileSync(join(repoRoot, "envoy", "envoy.yaml"), "utf8");
+    const line = 'local status = handle:headers():get("grpc-status")';
+    expect(current).toContain(line);
+    const edited = current.replace(line, line.replace("grpc-status", "grpc-statuz"));
+    expect(edited.length).toBe(current.length);
+    writeFileSync(join(dir, "envoy.yaml"), edited);
+    cpSync(join(repoRoot, "envoy", "sds"), join(dir, "sds"), { recursive: true });
+    const stderr = captureStderr();
+    expect(await inRepo(() => runGenerate(["--check", "-o", join(dir, "envoy.yaml")]))).toBe(1);
+    const err = stderr();
+    expect(err).toContain(`${join(dir, "envoy.yaml")}: out of date`);
+    expect(err).toMatch(/^- +local status = handle:headers\(\):get\("grpc-statuz"\)$/m);
+    expect(err).toMatch(/^\+ +local status = handle:headers\(\):get\("grpc-status"\)$/m);
+    expect(err.match(/^[-+] /gm)).toHaveLength(2);
+  });
+
   it("names a missing file as missing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gwo-cli-"));
     cpSync(join(repoRoot, "envoy", "envoy.yaml"), join(dir, "envoy.yaml"));
