@@ -5,7 +5,8 @@
 //   (a) connect-web alone          (b) ours: createOidcTransport + OidcTokenSource
 //   (c) Google's grpc-web + hand-written auth interceptor + oidc-client-ts
 //   (d) protobuf-ts grpcweb transport + oidc-client-ts   (o) oidc-client-ts alone (UserManager)
-//   (p) oidc-client-ts's OidcClient alone, as the SDK uses it (for the SDK's own share)
+//   (p) oidc-client-ts's OidcClient alone: the OIDC client an app on connect-web would ship
+//       (the SDK ships its own protocol layer instead; (p) is subtracted for its own share)
 //   (e) ours in session mode (createSessionTransport + GatewaySession, grpc-web-oidc/session)
 // The protobuf-ts code is generated here (buf + @protobuf-ts/plugin); the grpc-web code needs
 // protoc-gen-js and protoc-gen-grpc-web binaries, so it is committed (bench/apps/gen/README.md).
@@ -36,7 +37,10 @@ const APPS = {
   c: { file: "grpc-web.ts", label: "(c) grpc-web + auth interceptor + oidc-client-ts" },
   d: { file: "protobuf-ts.ts", label: "(d) protobuf-ts grpcweb-transport + oidc-client-ts" },
   o: { file: "oidc-client-ts.ts", label: "(o) oidc-client-ts alone (as (c) and (d) use it)" },
-  p: { file: "oidc-client.ts", label: "(p) oidc-client-ts OidcClient alone (as (b) uses it)" },
+  p: {
+    file: "oidc-client.ts",
+    label: "(p) oidc-client-ts OidcClient alone (code + PKCE, refresh)",
+  },
   e: { file: "session.ts", label: "(e) ours in session mode (createSessionTransport, /session)" },
 };
 
@@ -217,7 +221,8 @@ async function ownModules(esbuildSizes) {
     },
     packages: "external",
   });
-  const share = esbuildSizes.b.brotli - esbuildSizes.a.brotli - esbuildSizes.p.brotli;
+  // Every SDK module is in (b) − (a): (b) carries no oidc-client-ts.
+  const share = esbuildSizes.b.brotli - esbuildSizes.a.brotli;
   return { modules, total, share, standalone: sizes(alone.outputFiles.map((f) => f.contents)) };
 }
 
@@ -268,8 +273,11 @@ export async function run() {
       met: s.b.brotli <= 0.75 * s.c.brotli,
       how: how(bundler),
     });
-    // oidc-client-ts as the SDK uses it: its OidcClient (p). (o) is UserManager, which the
-    // SDK no longer uses; subtracting it would count UserManager's extra weight as ours.
+    // The issue's formula: what (b) weighs beyond connect-web (a) and the OIDC client an app
+    // needs anyway, oidc-client-ts's OidcClient (p), the smallest way to use it (UserManager,
+    // (o), would be larger). (b) ships no oidc-client-ts: its own protocol layer is inside
+    // (b) − (a), so a negative share means the SDK, OIDC client included, weighs less than
+    // (p) alone. The next figure states (b) − (a) itself.
     const share = s.b.brotli - s.a.brotli - s.p.brotli;
     figures.push({
       name: `bundle, ${bundler}: SDK's own share (b) − (a) − (p), brotli`,
@@ -280,7 +288,18 @@ export async function run() {
       ratio: ratio(share, s.a.brotli + s.p.brotli),
       goal: "≤ 3,000 B",
       met: share <= 3000,
-      how: `${how(bundler)}; by subtraction; (p) is oidc-client-ts as (b) uses it (OidcClient, code + PKCE, refresh)`,
+      how: `${how(bundler)}; by subtraction; (p) is oidc-client-ts's OidcClient doing what (b) does (code + PKCE, refresh); (b) carries no oidc-client-ts (its own protocol layer, src/web/oidc-protocol.ts, is in (b) − (a)), so a share below 0 means the SDK with its OIDC client weighs less than (p) alone`,
+    });
+    figures.push({
+      name: `bundle, ${bundler}: the whole SDK over connect-web (b) − (a), its OIDC client included, brotli`,
+      unit: "bytes",
+      ours: s.b.brotli - s.a.brotli,
+      compared_to: "(p) oidc-client-ts OidcClient alone",
+      theirs: s.p.brotli,
+      ratio: ratio(s.b.brotli - s.a.brotli, s.p.brotli),
+      goal: "informational (the per-module split is in the bundle section)",
+      met: true,
+      how: `${how(bundler)}; by subtraction`,
     });
     figures.push({
       name: `bundle, ${bundler}: ours (b) vs protobuf-ts + oidc-client-ts (d), brotli`,
@@ -369,7 +388,7 @@ export async function run() {
     "",
     `SDK browser entry alone (src/web/index.ts with every dependency, esbuild): ${fmtB(entry.brotli)} B brotli, ${fmtB(entry.gzip)} B gzip, ${fmtB(entry.min)} B minified.`,
     "",
-    `The SDK's own modules in app (b) (esbuild metafile, bytes each module leaves in the minified bundle; brotli apportioned by those bytes from the share (b) − (a) − (p) = ${fmtB(own.share)} B). Built alone, with connect, protobuf-es and oidc-client-ts external, the same code is ${fmtB(own.standalone.min)} B minified, ${fmtB(own.standalone.brotli)} B brotli.`,
+    `The SDK's own modules in app (b) (esbuild metafile, bytes each module leaves in the minified bundle; brotli apportioned by those bytes from (b) − (a) = ${fmtB(own.share)} B; the OIDC protocol layer is src/web/oidc-protocol.ts). Built alone, with connect and protobuf-es external, the same code is ${fmtB(own.standalone.min)} B minified, ${fmtB(own.standalone.brotli)} B brotli.`,
     "",
     "| module | minified in (b) | brotli (apportioned) |",
     "| --- | ---: | ---: |",

@@ -1,7 +1,8 @@
-// Bundle bench: oidc-client-ts as the SDK uses it (its protocol layer, `OidcClient`, without
-// `UserManager`), doing what OidcTokenSource asks of it: code + PKCE sign-in by redirect, the
-// callback, refresh with the refresh token, the user kept in oidc-client-ts's storage format.
-// Subtracted from (b) with (a) to find the SDK's own share.
+// Bundle bench (p): oidc-client-ts's protocol layer (`OidcClient`, without `UserManager`, its
+// smallest use) doing what OidcTokenSource's own protocol layer does: code + PKCE sign-in by
+// redirect, the callback, refresh with the refresh token, the user kept in oidc-client-ts's
+// storage format. The OIDC client an app on connect-web ships without the SDK (earlier SDK
+// versions ran on it); subtracted from (b) with (a) for the SDK's own share.
 import { OidcClient, User, WebStorageStateStore } from "oidc-client-ts";
 import { AUTHORITY, CLIENT_ID, render } from "./shared.js";
 

@@ -1,10 +1,12 @@
 /**
  * DPoP proofs in the browser (RFC 9449 §4): one per call, signed with a key pair whose
- * private half never leaves WebCrypto (non-extractable, kept by oidc-client-ts in
+ * private half never leaves WebCrypto (non-extractable, kept in
  * IndexedDB and shared by the origin's tabs). A proof costs one ECDSA signature: the
  * header (with the public JWK) is encoded once per key and the token hash (`ath`) once
  * per token, so the per-call work is a random id, a small JSON and the signature.
  */
+
+import { base64url } from "./base64url.js";
 
 /** What one proof covers. */
 export interface ProofInput {
@@ -12,8 +14,11 @@ export interface ProofInput {
   readonly htm: string;
   /** The request URI without query and fragment, e.g. `https://api.example.com/pkg.Svc/Method`. */
   readonly htu: string;
-  /** The access token sent with the proof (its SHA-256 becomes `ath`). */
-  readonly accessToken: string;
+  /**
+   * The access token sent with the proof (its SHA-256 becomes `ath`); none for a proof to
+   * the token endpoint.
+   */
+  readonly accessToken?: string;
   /** The server's nonce (`DPoP-Nonce`), when it asked for one. */
   readonly nonce?: string;
 }
@@ -28,19 +33,11 @@ export interface DpopProver {
 
 const encoder = new TextEncoder();
 
-/** base64url without padding, for bytes or a string's UTF-8. */
-export function base64url(input: Uint8Array | string): string {
-  const bytes = typeof input === "string" ? encoder.encode(input) : input;
-  let binary = "";
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 async function sha256(value: string): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(value))));
 }
 
-/** ES256 on a P-256 key pair (what oidc-client-ts generates). */
+/** ES256 on a P-256 key pair (what `dpop()` generates). */
 export function createDpopProver(keys: CryptoKeyPair): DpopProver {
   const jwk = crypto.subtle.exportKey("jwk", keys.publicKey).then(({ crv, kty, x, y }) => {
     if (kty !== "EC" || crv !== "P-256" || !x || !y) {
@@ -58,13 +55,15 @@ export function createDpopProver(keys: CryptoKeyPair): DpopProver {
   return {
     thumbprint: () => thumb,
     async proof({ htm, htu, accessToken, nonce }) {
-      if (hashed?.token !== accessToken) hashed = { token: accessToken, ath: sha256(accessToken) };
+      if (accessToken !== undefined && hashed?.token !== accessToken) {
+        hashed = { token: accessToken, ath: sha256(accessToken) };
+      }
       const claims = {
         jti: crypto.randomUUID(),
         htm,
         htu,
         iat: Math.floor(Date.now() / 1000),
-        ath: await hashed.ath,
+        ...(accessToken === undefined ? {} : { ath: await hashed?.ath }),
         ...(nonce === undefined ? {} : { nonce }),
       };
       const input = `${await header}.${base64url(JSON.stringify(claims))}`;

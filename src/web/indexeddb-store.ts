@@ -1,5 +1,5 @@
 /**
- * An oidc-client-ts `StateStore` in IndexedDB, for tokens that every tab of the origin shares.
+ * A `StateStore` in IndexedDB, for tokens that every tab of the origin shares.
  *
  * Why not `localStorage`: Chromium does not synchronise `localStorage` between tab processes at
  * once. A tab that takes the refresh lock 1 ms after another released it can still read the
@@ -14,7 +14,7 @@
  * `localStorage` by an earlier version (`oidc.<key>`) moves here on first read.
  */
 
-import { type StateStore, WebStorageStateStore } from "oidc-client-ts";
+import { type StateStore, webStorageStore } from "./web-store.js";
 
 const STORE = "entries";
 
@@ -52,15 +52,13 @@ function committed(tx: IDBTransaction): Promise<void> {
 
 export class IndexedDbStore implements StateStore {
   readonly #database: string;
-  readonly #legacy: WebStorageStateStore | undefined;
+  readonly #legacy: StateStore | undefined;
   #db: Promise<IDBDatabase | undefined> | undefined;
 
   constructor(options: IndexedDbStoreOptions = {}) {
     this.#database = options.database ?? "grpc-web-oidc";
     const legacy = options.legacy ?? (globalThis as { localStorage?: Storage }).localStorage;
-    this.#legacy = legacy
-      ? new WebStorageStateStore({ store: legacy, prefix: "oidc." })
-      : undefined;
+    this.#legacy = legacy ? webStorageStore(legacy) : undefined;
   }
 
   /** The open database, or undefined when IndexedDB cannot be used here. */

@@ -1,29 +1,19 @@
 /**
- * `OidcTokenSource`: a {@link TokenSource} on oidc-client-ts's `OidcClient` (Authorization
- * Code + PKCE, refresh tokens), adding what oidc-client-ts lacks: single-flight refresh,
- * cross-tab coordination under a Web Lock on a store every tab sees at once, one clear
- * "session ended" signal, and errors that never carry a token.
+ * `OidcTokenSource`: a {@link TokenSource} for an OpenID Provider (Authorization Code + PKCE,
+ * refresh tokens), with single-flight refresh, cross-tab coordination under a Web Lock on a
+ * store every tab sees at once, one clear "session ended" signal, and errors that never
+ * carry a token.
  *
- * It runs on the protocol layer (`OidcClient`), not on `UserManager`: the token source does
- * its own storage, refresh scheduling and navigation, so `UserManager`'s silent-renew timer,
- * session monitor, popup and iframe navigators and events (about 6 KB brotli) stay out of the
- * app's bundle. Refresh is on demand: `getToken()` refreshes when the token is within
- * `refreshLeewaySeconds` of expiry (`refresh-policy.ts`).
+ * The protocol is `oidc-protocol.ts` (what oidc-client-ts's `OidcClient` did for earlier
+ * versions, at a fifth of its weight); the token source does its own storage, refresh
+ * scheduling and navigation. Refresh is on demand: `getToken()` refreshes when the token is
+ * within `refreshLeewaySeconds` of expiry (`refresh-policy.ts`).
  *
  * The parts: `token-storage.ts` (where tokens live), `tab-lock.ts` (who refreshes),
  * `tab-channel.ts` (telling the other tabs), `refresh-policy.ts` (when), `session-info.ts`
  * (what the app may read). DPoP is opt-in through `grpc-web-oidc/dpop` (`dpop.ts`).
  */
 
-import {
-  ErrorResponse,
-  ErrorTimeout,
-  type ExtraSigninRequestArgs,
-  OidcClient,
-  type OidcClientSettings,
-  type StateStore,
-  User,
-} from "oidc-client-ts";
 import type { DpopSetup } from "./dpop.js";
 import {
   SessionEndedError,
@@ -31,6 +21,14 @@ import {
   SignInError,
   TokenRefreshError,
 } from "./errors.js";
+import {
+  checkSettings,
+  OAuthError,
+  type OidcClientSettings,
+  OidcProtocol,
+  type SigninArgs,
+  type StoredUser,
+} from "./oidc-protocol.js";
 import {
   classifyRefreshFailure,
   earlyRetryDelayMs,
@@ -52,9 +50,10 @@ import {
   type TokenSource,
 } from "./token-source.js";
 import { resolveTokenStorage, type TokenStorageChoice } from "./token-storage.js";
+import type { StateStore } from "./web-store.js";
 
 /** Arguments of {@link OidcTokenSource.signinRedirect}: per-request authorization parameters. */
-export type SigninRedirectArgs = ExtraSigninRequestArgs & {
+export type SigninRedirectArgs = SigninArgs & {
   /**
    * How the page leaves for the identity provider: `location.assign` (a history entry) or
    * `location.replace`.
@@ -106,8 +105,7 @@ export interface OidcTokenSourceOptions {
    */
   scope?: string;
   /**
-   * Resource indicator (RFC 8707) sent on every token request, including refreshes (which
-   * oidc-client-ts alone does not do).
+   * Resource indicator (RFC 8707) sent on the authorization request and on every refresh.
    *
    * @example
    * resource: "https://api.example.com"
@@ -171,19 +169,19 @@ export interface OidcTokenSourceOptions {
    */
   allowInsecureLoopback?: boolean;
   /**
-   * Extra settings of oidc-client-ts's `OidcClient`, applied last except `stateStore`, which
-   * the `storage` option decides (e.g. `extraQueryParams`, `extraTokenParams`,
-   * `requestTimeoutInSeconds`).
+   * Protocol settings, under oidc-client-ts's `OidcClient` names (`extraQueryParams`,
+   * `extraTokenParams`, `requestTimeoutInSeconds`, `response_mode`, `prompt`, `metadata`, …:
+   * see {@link OidcClientSettings}). A name it does not honour is refused, not ignored.
    *
    * @example
    * oidcClientSettings: { extraQueryParams: { audience: "notes" } }
    */
-  oidcClientSettings?: Partial<OidcClientSettings>;
+  oidcClientSettings?: OidcClientSettings;
   /**
    * DPoP (RFC 9449): bind the tokens to a key pair the page cannot export. Opt-in by import,
    * so apps without DPoP do not ship its code: `import { dpop } from "grpc-web-oidc/dpop"`
-   * and pass `dpop: dpop()`. oidc-client-ts generates the key (ECDSA P-256, private key not
-   * extractable), keeps it in IndexedDB, shared by the origin's tabs, proves it on every
+   * and pass `dpop: dpop()`. The key (ECDSA P-256, private key not extractable) is kept
+   * in IndexedDB, shared by the origin's tabs, and proven on every
    * token request (so the refresh token is bound too), and binds the authorization code to
    * it (`dpop_jkt`); `createOidcTransport` then sends a proof with every call. Signing out
    * deletes the key. The IdP must support DPoP.
@@ -195,7 +193,6 @@ export interface OidcTokenSourceOptions {
 }
 
 function isNetworkError(err: unknown): boolean {
-  if (err instanceof ErrorTimeout) return true;
   const name = (err as { name?: unknown } | null)?.name;
   return name === "TypeError" || name === "AbortError" || name === "TimeoutError";
 }
@@ -211,19 +208,19 @@ function isNetworkError(err: unknown): boolean {
 export class OidcTokenSource implements TokenSource {
   /** With `dpop`: the key pair the tokens are bound to (see {@link DpopKeySource}). */
   readonly dpop?: DpopKeySource;
-  readonly #client: OidcClient;
-  /** oidc-client-ts's own key for the stored user, so sessions stored by earlier versions load. */
+  readonly #client: OidcProtocol;
+  readonly #clientId: string;
+  /** oidc-client-ts's key for the stored user, so sessions stored by earlier versions load. */
   readonly #userKey: string;
   readonly #events = new AuthEventEmitter();
   readonly #leewayMs: number;
   readonly #rolesClaim: string;
-  readonly #resource: string | string[] | undefined;
   readonly #lockName: string;
   readonly #lock: LockManagerLike;
   readonly #userStore: StateStore;
   readonly #channel: TabChannel | undefined;
   readonly #dpop: DpopSetup | undefined;
-  #cache: { raw: string; user: User; timing: TokenTiming } | undefined;
+  #cache: { raw: string; user: StoredUser; timing: TokenTiming } | undefined;
   #ended: SessionEndedReason | undefined;
   /** Consecutive transient refresh failures (IdP unreachable or erroring). */
   #transientFailures = 0;
@@ -243,7 +240,6 @@ export class OidcTokenSource implements TokenSource {
     }
     this.#leewayMs = (options.refreshLeewaySeconds ?? 30) * 1000;
     this.#rolesClaim = options.rolesClaim ?? "roles";
-    this.#resource = options.resource;
     this.#lockName = options.lockName ?? `grpc-web-oidc:${options.authority}:${options.clientId}`;
     this.#dpop = options.dpop;
 
@@ -253,29 +249,28 @@ export class OidcTokenSource implements TokenSource {
     this.#lock =
       locks ?? (storage.leaseStorage ? storageLeaseLock(storage.leaseStorage) : inTabLock());
 
-    this.#client = new OidcClient({
+    checkSettings(options.oidcClientSettings);
+    const client_id = options.clientId;
+    const dpop = options.dpop;
+    this.#clientId = client_id;
+    this.#client = new OidcProtocol({
+      ...options.oidcClientSettings,
       authority: options.authority,
-      client_id: options.clientId,
+      client_id,
       redirect_uri: options.redirectUri,
       post_logout_redirect_uri: options.postLogoutRedirectUri,
       scope: options.scope ?? "openid offline_access",
-      response_type: "code",
       resource: options.resource,
-      loadUserInfo: false,
-      ...(options.dpop
-        ? { dpop: { store: options.dpop.store, bind_authorization_code: true } }
-        : {}),
-      ...options.oidcClientSettings,
-      // Ours, always: the sign-in state lives where the `storage` option says.
+      // The sign-in state lives where the `storage` option says.
       stateStore: storage.stateStore,
+      ...(dpop ? { dpop: (htu, nonce) => dpop.tokenProof(client_id, htu, nonce) } : {}),
     });
-    const { authority, client_id } = this.#client.settings;
-    this.#userKey = `user:${authority}:${client_id}`;
-    if (options.dpop) {
-      const store = options.dpop.store;
-      const interceptor = options.dpop.interceptor;
+    this.#userKey = `user:${options.authority}:${client_id}`;
+    if (dpop) {
+      const store = dpop.store;
+      const interceptor = dpop.interceptor;
       const keys = async (): Promise<CryptoKeyPair> => {
-        // One key per client id, the one oidc-client-ts proves at the token endpoint.
+        // One key per client id, the one proven at the token endpoint.
         const state = await store.get(client_id);
         if (!state?.keys) throw new SessionEndedError("signed-out");
         return state.keys;
@@ -344,13 +339,8 @@ export class OidcTokenSource implements TokenSource {
    */
   async signinRedirect(args: SigninRedirectArgs = {}): Promise<void> {
     const { redirectMethod = "assign", ...rest } = args;
-    const dpopJkt = this.#dpop ? await this.#dpop.jkt(this.#client.settings.client_id) : undefined;
-    const request = await this.#client.createSigninRequest({
-      request_type: "si:r",
-      ...(dpopJkt === undefined ? {} : { dpopJkt }),
-      ...this.#withResource(rest),
-    });
-    await navigate(request.url, redirectMethod);
+    const dpopJkt = await this.#dpop?.jkt(this.#clientId);
+    await navigate(await this.#client.signinUrl(rest, dpopJkt), redirectMethod);
   }
 
   /**
@@ -362,9 +352,9 @@ export class OidcTokenSource implements TokenSource {
     const loc = (globalThis as { location?: Location }).location;
     const href = url ?? loc?.href;
     if (!href) throw new SignInError("missing_callback_url");
-    let user: User;
+    let user: StoredUser;
     try {
-      user = new User(await this.#client.processSigninResponse(href));
+      user = await this.#client.callback(href);
       await this.#store(user);
     } catch (err) {
       throw signInError(err);
@@ -384,23 +374,15 @@ export class OidcTokenSource implements TokenSource {
     // Read before the local session is cleared: the IdP's logout page wants it as a hint.
     const user = (await this.#load())?.user;
     try {
-      if (user && (await client.metadataService.getRevocationEndpoint(true))) {
-        // The refresh token first: it is the long-lived one.
-        if (user.refresh_token) await client.revokeToken(user.refresh_token, "refresh_token");
-        await client.revokeToken(user.access_token, "access_token");
-      }
+      // The refresh token first: it is the long-lived one.
+      if (user?.refresh_token) await client.revoke(user.refresh_token, "refresh_token");
+      if (user) await client.revoke(user.access_token, "access_token");
     } catch {
       // Revocation is best effort: the local session ends either way.
     }
     await this.#end("signed-out");
-    if (options.redirect) {
-      const idToken = user?.id_token;
-      const request = await client.createSignoutRequest({
-        request_type: "so:r",
-        ...(idToken ? { id_token_hint: idToken } : {}),
-      });
-      await navigate(request.url, "assign");
-    }
+    const url = options.redirect ? await client.signoutUrl(user?.id_token) : undefined;
+    if (url) await navigate(url, "assign");
   }
 
   /** The current session (never a token), or undefined when signed out. */
@@ -423,14 +405,14 @@ export class OidcTokenSource implements TokenSource {
   // ---- internals ----
 
   /** The stored user, read from the store every time (other tabs write it). */
-  async #load(): Promise<{ user: User; timing: TokenTiming } | undefined> {
+  async #load(): Promise<{ user: StoredUser; timing: TokenTiming } | undefined> {
     const raw = await this.#userStore.get(this.#userKey);
     if (!raw) {
       this.#cache = undefined;
       return undefined;
     }
     if (this.#cache?.raw !== raw) {
-      const user = User.fromStorageString(raw);
+      const user = JSON.parse(raw) as StoredUser;
       const timing: TokenTiming = {
         expiresAtMs: user.expires_at === undefined ? undefined : user.expires_at * 1000,
         lifetimeMs: jwtLifetimeMs(user.access_token),
@@ -440,22 +422,16 @@ export class OidcTokenSource implements TokenSource {
     return this.#cache;
   }
 
-  /** Written in oidc-client-ts's format, under its key (`User.toStorageString`). */
-  async #store(user: User): Promise<void> {
-    await this.#userStore.set(this.#userKey, user.toStorageString());
+  /** Written in oidc-client-ts's format, under its key (as `User.toStorageString`). */
+  async #store(user: StoredUser): Promise<void> {
+    await this.#userStore.set(this.#userKey, JSON.stringify(user));
   }
 
-  #info(user: User): SessionInfo {
+  #info(user: StoredUser): SessionInfo {
     return sessionInfo(user, this.#rolesClaim);
   }
 
-  #withResource<T extends { resource?: string | string[] }>(args: T): T {
-    return this.#resource !== undefined && args.resource === undefined
-      ? { ...args, resource: this.#resource }
-      : args;
-  }
-
-  #signedIn(user: User): SessionInfo {
+  #signedIn(user: StoredUser): SessionInfo {
     this.#ended = undefined;
     this.#cache = undefined;
     this.#transientFailures = 0;
@@ -468,7 +444,7 @@ export class OidcTokenSource implements TokenSource {
   }
 
   /** One token request for all concurrent callers in this tab; one per lock across tabs. */
-  #refresh(seen: string, force: boolean): Promise<User> {
+  #refresh(seen: string, force: boolean): Promise<StoredUser> {
     if (this.#ended) return Promise.reject(new SessionEndedError(this.#ended));
     return this.#refreshOnce(seen, force);
   }
@@ -482,7 +458,7 @@ export class OidcTokenSource implements TokenSource {
    * refresh only if what is stored still needs it. The new tokens are stored (transaction
    * committed) before this returns and the lock is released.
    */
-  async #refreshLocked(seen: string, force: boolean): Promise<User> {
+  async #refreshLocked(seen: string, force: boolean): Promise<StoredUser> {
     const stored = await this.#load();
     if (this.#ended) throw new SessionEndedError(this.#ended);
     if (!stored) throw await this.#end("signed-out");
@@ -497,23 +473,11 @@ export class OidcTokenSource implements TokenSource {
     const refreshToken = user.refresh_token;
     if (!refreshToken) throw await this.#end("no-refresh-token");
     this.#events.emit({ type: "refresh-start" });
-    let fresh: User;
+    let fresh: StoredUser;
     try {
-      // What oidc-client-ts's UserManager does for a refresh: the stored user is the state
-      // the response is validated against (same subject), and keeps what the response omits.
-      const state = {
-        refresh_token: refreshToken,
-        id_token: user.id_token,
-        session_state: user.session_state,
-        scope: user.scope,
-        profile: user.profile,
-      };
-      const response = await this.#client.useRefreshToken({
-        state,
-        timeoutInSeconds: this.#client.settings.requestTimeoutInSeconds ?? 10,
-        ...this.#withResource({}),
-      });
-      fresh = new User({ ...state, ...response });
+      // The stored user is what the response is checked against (same subject), and keeps
+      // what the response omits (a refresh token the IdP does not rotate, the ID token).
+      fresh = await this.#client.refresh({ ...user, refresh_token: refreshToken });
       await this.#store(fresh);
     } catch (err) {
       throw await this.#refreshFailed(err);
@@ -529,7 +493,7 @@ export class OidcTokenSource implements TokenSource {
 
   /** Classify a failed refresh; never keeps the original error (it may hold the token). */
   async #refreshFailed(err: unknown): Promise<Error> {
-    const idpError = err instanceof ErrorResponse ? (err.error ?? undefined) : undefined;
+    const idpError = err instanceof OAuthError ? err.error : undefined;
     const outcome = classifyRefreshFailure(idpError, isNetworkError(err));
     if ("ended" in outcome) return await this.#end(outcome.ended);
     // Transient: back off early refreshes (see getToken).
@@ -548,7 +512,7 @@ export class OidcTokenSource implements TokenSource {
         try {
           await this.#userStore.remove(this.#userKey);
           // The key the ended session's tokens were bound to goes with them.
-          await this.#dpop?.store.remove(this.#client.settings.client_id);
+          await this.#dpop?.store.remove(this.#clientId);
         } catch {
           // Storage failures must not hide the session end.
         }
@@ -594,7 +558,7 @@ function navigate(url: string, method: "assign" | "replace"): Promise<void> {
 }
 
 function signInError(err: unknown): SignInError {
-  if (err instanceof ErrorResponse) return new SignInError(err.error ?? undefined);
+  if (err instanceof OAuthError) return new SignInError(err.error);
   if (err instanceof SignInError) return err;
   return new SignInError(isNetworkError(err) ? "network" : undefined);
 }

@@ -1,11 +1,11 @@
 /**
- * What the app may know about a session, read from the tokens oidc-client-ts stores: never a
+ * What the app may know about a session, read from the stored tokens: never a
  * token itself. JWT payloads are decoded, not verified: the server verifies; the client only
  * reads its own claims for display and scheduling.
  */
 
-import type { User } from "oidc-client-ts";
 import { claimList, readClaim } from "../access/claims.js";
+import type { StoredUser } from "./oidc-protocol.js";
 import type { SessionInfo } from "./token-source.js";
 
 /** The payload of a JWT, or undefined when `token` is not a JWT with a JSON object payload. */
@@ -37,9 +37,9 @@ export function jwtLifetimeMs(token: string): number | undefined {
  * else in the ID token's claims. `rolesClaim` is a name or a dotted path
  * (`realm_access.roles`), read by the same `readClaim` as the backend kit and the gateway.
  */
-export function sessionInfo(user: User, rolesClaim: string): SessionInfo {
+export function sessionInfo(user: StoredUser, rolesClaim: string): SessionInfo {
   const claims = decodeJwtPayload(user.access_token);
-  const profile = user.profile as Record<string, unknown>;
+  const profile = user.profile;
   return {
     subject: typeof profile.sub === "string" ? profile.sub : String(claims?.sub ?? ""),
     scopes: user.scope ? user.scope.split(" ").filter(Boolean) : [],

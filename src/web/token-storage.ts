@@ -1,12 +1,12 @@
 /**
- * Where `OidcTokenSource` keeps tokens (oidc-client-ts's `userStore`) and sign-in state
- * (its `stateStore`), for each `storage` choice, and whether tabs share them.
+ * Where `OidcTokenSource` keeps tokens and sign-in state, for each `storage` choice, and
+ * whether tabs share them.
  */
 
-import { InMemoryWebStorage, type StateStore, WebStorageStateStore } from "oidc-client-ts";
 import { StorageUnavailableError } from "./errors.js";
 import { IndexedDbStore } from "./indexeddb-store.js";
 import type { StorageLike } from "./tab-lock.js";
+import { memoryStorage, type StateStore, webStorageStore as web } from "./web-store.js";
 
 /** The `storage` option of `OidcTokenSource`. */
 export type TokenStorageChoice = "memory" | "session" | "local" | Storage;
@@ -22,8 +22,6 @@ export interface TokenStorage {
   leaseStorage: StorageLike | undefined;
 }
 
-const web = (store: Storage) => new WebStorageStateStore({ store, prefix: "oidc." });
-
 export function resolveTokenStorage(choice: TokenStorageChoice): TokenStorage {
   const g = globalThis as {
     sessionStorage?: Storage;
@@ -34,7 +32,7 @@ export function resolveTokenStorage(choice: TokenStorageChoice): TokenStorage {
     return { userStore: web(choice), stateStore: web(choice), shared: true, leaseStorage: choice };
   }
   if (choice === "memory") {
-    const memory = new InMemoryWebStorage();
+    const memory = memoryStorage();
     // Sign-in state must survive the redirect to the IdP and back: sessionStorage if any.
     return {
       userStore: web(memory),

@@ -183,7 +183,7 @@ describe("cross-tab", () => {
     );
   });
 
-  it("refreshes on oidc-client-ts's OidcClient: no UserManager, no renew timer of its own", async () => {
+  it("refreshes on demand only (no renew timer), stored in oidc-client-ts's User format and key", async () => {
     const p = await idp({ tokenDelayMs: 30 });
     const { storage, user } = p.storageWithSession();
     user.expires_at = Math.floor(Date.now() / 1000) + 61; // UserManager's timer would fire in ~1 s
