@@ -6,9 +6,9 @@
  * they also work when a bundle holds two copies of this package (where `instanceof` fails).
  *
  * Every error here is built from fixed text plus non-secret facts (a reason code, an origin).
- * None of them keeps the error it was made from as `cause`: oidc-client-ts's `ErrorResponse`
- * carries the token request's form body (with the refresh token) in `.form`, so wrapping it
- * would leak the token into logs and error reporters.
+ * None of them keeps the error it was made from as `cause`: a network error or an OIDC
+ * library's error (oidc-client-ts's `ErrorResponse` carries the token request's form body, with
+ * the refresh token, in `.form`) could carry a token into logs and error reporters.
  */
 
 /** The `code` of every error the SDK throws. */

@@ -22,7 +22,8 @@ export {
   TokenRefreshError,
 } from "./errors.js";
 export { grpcWebFetch } from "./grpc-web-fetch.js";
-// Token sources.
+export type { OidcClientSettings, OidcMetadata, SigninArgs } from "./oidc-protocol.js";
+// Token sources; the protocol settings of `OidcTokenSource`.
 export {
   OidcTokenSource,
   type OidcTokenSourceOptions,

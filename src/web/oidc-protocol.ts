@@ -17,7 +17,7 @@
  */
 
 import { base64url } from "./base64url.js";
-import { decodeJwtPayload } from "./session-info.js";
+import { decodeJwtPayload } from "./jwt-payload.js";
 import type { StateStore } from "./web-store.js";
 
 /** The provider's metadata the SDK reads (OpenID Connect Discovery, RFC 8414). */

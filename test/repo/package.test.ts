@@ -141,14 +141,16 @@ describe("package.json", () => {
       "@connectrpc/connect",
       "@connectrpc/connect-web",
       "@connectrpc/connect-node",
-      "oidc-client-ts",
     ]) {
       expect(pkg.peerDependencies[peer], peer).toBeTruthy();
       expect(pkg.dependencies[peer], peer).toBeUndefined();
     }
+    // The browser SDK speaks OIDC itself: no oidc-client-ts to install.
+    expect(pkg.peerDependencies["oidc-client-ts"]).toBeUndefined();
+    expect(pkg.dependencies["oidc-client-ts"]).toBeUndefined();
     const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
     expect(readme).toContain(
-      "npm i grpc-web-oidc @connectrpc/connect @connectrpc/connect-web @bufbuild/protobuf oidc-client-ts",
+      "npm i grpc-web-oidc @connectrpc/connect @connectrpc/connect-web @bufbuild/protobuf\n",
     );
   });
 });

@@ -1,4 +1,4 @@
-// OidcTokenSource on oidc-client-ts against a real loopback OIDC stub (rotation + reuse
+// OidcTokenSource (its own OIDC protocol layer) against a real loopback OIDC stub (rotation + reuse
 // detection), and through createOidcTransport against a real loopback gRPC-Web server.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { InMemoryWebStorage } from "oidc-client-ts";
