@@ -4,7 +4,6 @@
  * the field path (e.g. `upstream.san`) and why.
  */
 import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
 import {
   type Document,
   isMap,
@@ -18,6 +17,7 @@ import { CLAIM_DEFAULTS } from "../../access/claim-settings.js";
 import { isLoopbackHost } from "../../common/loopback.js";
 import { originProblem } from "../../common/origin.js";
 import { GatewayConfigError } from "../errors.js";
+import { isIP } from "../ip.js";
 import { positionOf } from "../yaml/positions.js";
 import {
   type CertificateFiles,

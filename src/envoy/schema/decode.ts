@@ -84,12 +84,13 @@ export function decodeMessage(
   const oneofSeen = new Map<string, string>();
   for (const [key, value] of Object.entries(json)) {
     const field = fields.get(key);
+    const at = [...path, key];
     if (!field) {
-      err(ctx, [...path, key], "key", "unknown-field", `unknown field "${key}" in ${name}`);
+      err(ctx, at, "key", "unknown-field", `unknown field "${key}" in ${name}`);
       continue;
     }
     if (keys.has(field.name)) {
-      err(ctx, [...path, key], "key", "duplicate-field", `field "${field.name}" given twice`);
+      err(ctx, at, "key", "duplicate-field", `field "${field.name}" given twice`);
       continue;
     }
     if (value === null && field.typeName !== "google.protobuf.Value") continue;
@@ -99,7 +100,7 @@ export function decodeMessage(
       if (other !== undefined) {
         err(
           ctx,
-          [...path, key],
+          at,
           "key",
           "oneof-multiple",
           `"${field.name}" and "${other}" are both set, but only one of oneof "${field.oneof}" may be`,
@@ -107,18 +108,20 @@ export function decodeMessage(
       }
       oneofSeen.set(field.oneof, field.name);
     }
-    const v = decodeField(ctx, field, value, [...path, key], depth);
+    const v = decodeField(ctx, field, value, at, depth);
     if (v !== undefined) out[field.name] = v;
-    deprecation(ctx, field, v, [...path, key]);
+    deprecation(ctx, field, v, at);
   }
   setOrigin(out, path, keys);
   ctx.onMessage?.(name, out);
   if (!type.pgvDisabled) {
     for (const field of type.fields) {
+      if (!field.rules) continue;
+      const key = keys.get(field.name);
       // Rules of a oneof member (or proto3 `optional`) apply only when it is the one set.
-      if (field.oneof !== undefined && !keys.has(field.name)) continue;
-      const fieldPath = keys.has(field.name) ? [...path, keys.get(field.name) as string] : path;
-      checkFieldRules(ctx, field, out[field.name], fieldPath, keys.has(field.name));
+      if (field.oneof !== undefined && key === undefined) continue;
+      const fieldPath = key !== undefined ? [...path, key] : path;
+      checkFieldRules(ctx, field, out[field.name], fieldPath, key !== undefined);
     }
     checkMessageRules(ctx, type, out, path);
   }

@@ -27,9 +27,12 @@ interface Origin {
 
 const origins = new WeakMap<object, Origin>();
 
-/** Records where a decoded object came from (used by the decoder). */
-export function setOrigin(node: object, path: Path, keys: ReadonlyMap<string, string>): void {
-  origins.set(node, { path, keys: new Map(keys) });
+/**
+ * Records where a decoded object came from (used by the decoder). Takes `keys` over: the
+ * caller hands in a map it no longer changes (addOriginKey changes it from then on).
+ */
+export function setOrigin(node: object, path: Path, keys: Map<string, string>): void {
+  origins.set(node, { path, keys });
 }
 
 /** Adds one source key to a decoded object's origin. */

@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { isIP } from "../ip.js";
 import type { DecodeContext, Decoded, DecodedMessage } from "./decoded.js";
 import { err, isObject, parseDuration } from "./decoded.js";
 import type { Path } from "./issue.js";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
+import { isIP } from "../ip.js";
 import type { ConfigQuery } from "../query/config.js";
 import { connectionManagers, httpFilters } from "../query/http.js";
 import { FILTER_TYPES } from "../query/type-names.js";
