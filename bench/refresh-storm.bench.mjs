@@ -2,14 +2,15 @@
 // to a loopback gRPC-Web server, with a loopback OIDC provider that rotates refresh tokens.
 // Counts token requests (exact) and wall time; compares with oidc-client-ts alone
 // (UserManager.signinSilent() per caller, no single-flight) and with the same calls on a
-// fresh token.
-const N = 1000;
+// fresh token. `npm run bench` runs it as measured; a test runs it smaller (`calls`,
+// `tabRounds`) to check it closes everything it opens.
+const CALLS = 1000;
 const TABS = 4;
 const TAB_ROUNDS = Number(process.env.BENCH_TAB_ROUNDS ?? 20);
 
-async function tabFigures() {
+async function tabFigures(rounds) {
   const { tabStorm } = await import("./lib/storm-tabs.ts");
-  const storm = await tabStorm({ tabs: TABS, rounds: TAB_ROUNDS });
+  const storm = await tabStorm({ tabs: TABS, rounds });
   const name = `refresh storm across ${TABS} Chromium tabs: refresh-token requests per expiry`;
   if (!storm) {
     return [
@@ -50,31 +51,44 @@ async function tabFigures() {
   ];
 }
 
-export async function run() {
+export async function run({ calls: N = CALLS, tabRounds = TAB_ROUNDS } = {}) {
   const { OidcTokenSource } = await import("../src/web/index.ts");
   const { UserManager, WebStorageStateStore } = await import("oidc-client-ts");
   const { StubIdp } = await import("../test/sdk/helpers/stub-idp.ts");
   const { healthClient, startGrpcWebServer } = await import("../test/sdk/helpers/servers.ts");
 
+  // Everything opened here is closed in reverse order whatever fails: one server, interval or
+  // browser left open keeps the bench process (and `npm run bench`) from ever exiting.
+  const opened = [];
   const idp = await new StubIdp({ tokenDelayMs: 20 }).start();
-  const srv = await startGrpcWebServer({});
-  const sources = [];
+  opened.push(() => idp.stop());
   const source = (storage) => {
     const t = new OidcTokenSource(idp.tokenSourceOptions(storage));
-    sources.push(t);
+    opened.push(() => t.close());
     return t;
   };
   // oidc-client-ts alone on the same kind of store and key, as an app without the SDK has it.
   const plain = (storage) => {
     const o = idp.tokenSourceOptions(storage);
-    return new UserManager({
+    const manager = new UserManager({
       authority: o.authority,
       client_id: o.clientId,
       redirect_uri: o.redirectUri,
       userStore: new WebStorageStateStore({ store: storage, prefix: "oidc." }),
     });
+    // A UserManager that has loaded a user arms two intervals (access token expiring and
+    // expired, every 5 s until the token's exp: an hour here) and, with automaticSilentRenew
+    // (its default), renews on the first and arms them again. unload() clears them; it is
+    // what oidc-client-ts itself calls when the user is removed.
+    opened.push(async () => {
+      manager.stopSilentRenew();
+      await manager.events.unload();
+    });
+    return manager;
   };
   try {
+    const srv = await startGrpcWebServer({});
+    opened.push(() => srv.stop());
     // Warm up connections and JIT with a fresh token, then time the fresh-token run.
     const fresh = healthClient(srv.url, source(idp.storageWithSession("warm").storage));
     const timeFresh = async () => {
@@ -155,11 +169,9 @@ export async function run() {
         met: true,
         how: "Node: one storm vs the same calls on a fresh token (best of two runs)",
       },
-      ...(await tabFigures()),
+      ...(await tabFigures(tabRounds)),
     ];
   } finally {
-    for (const s of sources) s.close();
-    await srv.stop();
-    await idp.stop();
+    for (const close of opened.reverse()) await close();
   }
 }

@@ -14,6 +14,12 @@ import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 
 register();
+const { describeOpen, leftOpen, leftOpenAfterClose, openResources } = await import(
+  "./lib/event-loop.ts"
+);
+// What keeps the event loop alive before any bench (stdio and the like): a bench must leave
+// no more than this behind, or `npm run bench` writes its report and never exits.
+const atStart = openResources();
 const dir = new URL(".", import.meta.url).pathname;
 const resultsPath = join(dir, "results.json");
 const only = process.argv.slice(2);
@@ -43,10 +49,13 @@ for (const f of previous.figures ?? []) {
 }
 
 const failures = [];
+/** What each bench left keeping the event loop alive after its run() settled (bench → kinds). */
+const leftBy = new Map();
 for (const file of files) {
   const bench = benchOf(file);
   process.stdout.write(`== ${bench}\n`);
   const started = Date.now();
+  const before = openResources();
   try {
     const mod = await import(pathToFileURL(join(dir, file)).href);
     const got = await mod.run();
@@ -71,6 +80,11 @@ for (const file of files) {
   } catch (err) {
     failures.push({ bench, error: String(err?.stack ?? err) });
     process.stdout.write(`   FAILED: ${err?.stack ?? err}\n`);
+  }
+  const left = await leftOpenAfterClose(before);
+  if (Object.keys(left).length) {
+    leftBy.set(bench, left);
+    process.stdout.write(`   left open after run(): ${describeOpen(left)}\n`);
   }
 }
 
@@ -139,3 +153,18 @@ process.stdout.write(
     "\n",
 );
 process.exitCode = failures.length ? 1 : 0;
+
+// Everything is written and every bench has closed what it opened, so Node exits now. If it
+// is still running after this grace, something a bench opened keeps it alive: name it and the
+// benches that left resources open, and fail instead of hanging forever (the timer is unref'd,
+// so it never fires, and never keeps the process alive, in a run that exits by itself).
+const EXIT_GRACE_MS = 10_000;
+setTimeout(() => {
+  const blamed = [...leftBy].map(([b, l]) => `${b} (${describeOpen(l)})`).join(", ");
+  process.stderr.write(
+    `bench: the report is written but ${describeOpen(leftOpen(atStart))} still keep Node ` +
+      `running ${EXIT_GRACE_MS / 1000} s later; left open by: ${blamed || "no bench when it returned"}. ` +
+      "A bench must close what it opens (servers, browsers, child processes, timers).\n",
+  );
+  process.exit(1);
+}, EXIT_GRACE_MS).unref();

@@ -32,34 +32,40 @@ export interface TabStorm {
 export async function tabStorm(o: { tabs: number; rounds: number }): Promise<TabStorm | undefined> {
   if (!hasChromium()) return undefined;
   const pki = ensureDevPki();
-  const app = await startTestPage(pki.localhost);
-  const idp = await startIdp({
-    pki,
-    redirectUris: [app.redirectUri],
-    accessTokenTtl: TOKEN_TTL_S,
-    renewWindow: 10,
-    log: () => {},
-  });
-  app.setConfig({
-    authority: idp.issuer,
-    clientId: CLIENT_ID,
-    scope: "openid offline_access notes.read",
-    storage: "local",
-  });
-  const stressIdp: StressIdp = {
-    async login(page) {
-      await page.fill("input[name=login]", "reader");
-      await page.fill("input[name=password]", "reader");
-      await page.click("button[type=submit]");
-    },
-    refreshReuse: async () => idp.stats.refreshReuse,
-    refreshGrants: async () => idp.stats.refreshGrants,
-  };
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [...CHROMIUM_ARGS, trustSpkiArg(pki.localhostSpki)],
-  });
+  // Everything opened below, closed in reverse order whatever fails: one server, browser or
+  // IdP left open keeps the bench process (and `npm run bench`) from ever exiting.
+  const opened: (() => Promise<void>)[] = [];
   try {
+    const app = await startTestPage(pki.localhost);
+    opened.push(() => app.close());
+    const idp = await startIdp({
+      pki,
+      redirectUris: [app.redirectUri],
+      accessTokenTtl: TOKEN_TTL_S,
+      renewWindow: 10,
+      log: () => {},
+    });
+    opened.push(() => idp.close());
+    app.setConfig({
+      authority: idp.issuer,
+      clientId: CLIENT_ID,
+      scope: "openid offline_access notes.read",
+      storage: "local",
+    });
+    const stressIdp: StressIdp = {
+      async login(page) {
+        await page.fill("input[name=login]", "reader");
+        await page.fill("input[name=password]", "reader");
+        await page.click("button[type=submit]");
+      },
+      refreshReuse: async () => idp.stats.refreshReuse,
+      refreshGrants: async () => idp.stats.refreshGrants,
+    };
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS, trustSpkiArg(pki.localhostSpki)],
+    });
+    opened.push(() => browser.close());
     // Ours: the harness counts grants per expiry; reuses are requests too.
     const ctx = await browser.newContext();
     const report = await runRefreshStress({
@@ -113,8 +119,6 @@ export async function tabStorm(o: { tabs: number; rounds: number }): Promise<Tab
       theirs,
     };
   } finally {
-    await browser.close();
-    await idp.close();
-    await app.close();
+    for (const close of opened.reverse()) await close();
   }
 }
