@@ -5,7 +5,7 @@
 //
 // Arguments pick what runs, by one rule: `--project <name>` (repeatable) names a vitest project
 // when vitest has one of that name (vitest.config.ts: access, common, sdk, server, idp, envoy,
-// demo, repo, foreign); `--project e2e:<name>` names a browser (Playwright) project
+// demo, repo, bench, foreign); `--project e2e:<name>` names a browser (Playwright) project
 // (playwright.config.ts: direct, envoy, session, sdk-browser, grpc-web, keycloak), and
 // `--project e2e` all of them. A browser project whose name no vitest project has may also be
 // named bare (`--project keycloak`); `envoy` is both, so bare `envoy` is vitest's and the
