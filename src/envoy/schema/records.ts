@@ -44,8 +44,10 @@ function camel(name: string): string {
 
 function fieldRecord(field: protobuf.Field): FieldRecord {
   const r: FieldRecord = { n: field.name, t: field.type, k: "s" };
+  // Stored whenever it differs from the proto name, so a run never computes it.
   const explicit = field.options?.json_name;
-  if (typeof explicit === "string" && explicit !== camel(field.name)) r.j = explicit;
+  const json = typeof explicit === "string" ? explicit : camel(field.name);
+  if (json !== field.name) r.j = json;
   let resolved: protobuf.ReflectionObject | null = null;
   try {
     resolved = field.resolve().resolvedType;

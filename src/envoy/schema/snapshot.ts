@@ -1,7 +1,8 @@
 /**
  * Writes the Envoy API snapshot that table.ts reads: every package of the protos in
  * `@grpc/grpc-js-xds`, parsed once (at package build time, `scripts/build-envoy-api.mjs`),
- * as the type table's records (records.ts), one JSON file per package plus an index.
+ * as the type table's records (records.ts), one file per package (table.ts packageFileText)
+ * plus an index.
  */
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
@@ -10,6 +11,7 @@ import { createEnvoyApi, envoyProtoRoots } from "./protos.js";
 import { enumRecord, messageRecord, nameOf, packageOf } from "./records.js";
 import {
   type PackageRecords,
+  packageFileText,
   SNAPSHOT_DIR,
   SNAPSHOT_INDEX,
   type SnapshotIndex,
@@ -63,8 +65,8 @@ export function buildSnapshot(outDir: string = SNAPSHOT_DIR): SnapshotIndex {
   mkdirSync(outDir, { recursive: true });
   const packages: Record<string, string> = {};
   for (const [pkg, records] of [...byPackage].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const file = `${pkg || "_root"}.json`;
-    writeFileSync(join(outDir, file), JSON.stringify(records));
+    const file = `${pkg || "_root"}.types`;
+    writeFileSync(join(outDir, file), packageFileText(records));
     packages[pkg] = file;
   }
   const index: SnapshotIndex = { version: snapshotVersion(), packages };

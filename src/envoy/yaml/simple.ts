@@ -34,8 +34,12 @@ const DECLINE = Symbol("decline");
 /** Characters YAML refuses or treats specially, tabs and carriage returns: not ours to read. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const UNSUPPORTED = /[\0-\x08\t\v\f\r\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]/;
-/** Characters that cannot start a plain scalar or key here (YAML indicators). */
-const INDICATOR = /^[-?:,[\]{}#&*!|>'"%@`]/;
+/** Characters that cannot start a plain scalar or key here (YAML indicators); sticky: test at a column. */
+const INDICATOR = /[-?:,[\]{}#&*!|>'"%@`]/y;
+/** An indicator that still starts a plain scalar (`-x`, `:x`, `?x`); sticky. */
+const PLAIN_INDICATOR = /[-?:][^\s,[\]{}]/y;
+/** What may follow a quoted scalar or `[]`/`{}` on its line: spaces, or a comment after one; sticky. */
+const LINE_REST = /(?: *| +#.*)$/y;
 const DOUBLE_ESCAPES: Record<string, string> = {
   "\\": "\\",
   '"': '"',
@@ -51,6 +55,17 @@ const DOUBLE_ESCAPES: Record<string, string> = {
 
 function decline(): never {
   throw DECLINE;
+}
+
+/** Whether sticky `re` matches `line` at column `c` (no slice of the line is made). */
+function matchesAt(re: RegExp, line: string, c: number): boolean {
+  re.lastIndex = c;
+  return re.test(line);
+}
+
+/** A block sequence entry's `-` at column `c`: followed by a space or the end of the line. */
+function dashAt(line: string, c: number): boolean {
+  return line[c] === "-" && (c + 1 === line.length || line[c + 1] === " ");
 }
 
 /** Reads `text`, or returns undefined when the full reader must. */
@@ -70,7 +85,7 @@ class Reader {
   private i = 0;
   private readonly offsets = new WeakMap<object, Offsets>();
 
-  constructor(text: string) {
+  constructor(private readonly text: string) {
     this.lines = text.split("\n");
     let at = 0;
     for (const l of this.lines) {
@@ -83,7 +98,8 @@ class Reader {
     this.skipTrivia();
     const first = this.lines[this.i];
     if (first === undefined || indentOf(first) !== 0 || /^(---|\.\.\.|%)/.test(first)) decline();
-    for (const l of this.lines) if (/^(---|\.\.\.)(\s|$)/.test(l)) decline();
+    // A document marker on any line (one test of the whole text: lines have no \r, \u2028 or \u2029).
+    if (/^(---|\.\.\.)(\s|$)/m.test(this.text)) decline();
     const root = this.mapping(0, 0);
     this.skipTrivia();
     if (this.i < this.lines.length) decline();
@@ -170,7 +186,11 @@ class Reader {
       offsets.set(key.key, [keyOffset, v.offset]);
       const next = this.nextEntry(indent);
       if (next === undefined) break;
-      if (next[indent] === "-" && /^-(\s|$)/.test(next.slice(indent))) break; // an indentless list's end, or an error
+      if (
+        next[indent] === "-" &&
+        (next.length === indent + 1 || /\s/.test(next[indent + 1] as string))
+      )
+        break; // an indentless list's end, or an error
       c = indent;
     }
     this.offsets.set(out, offsets);
@@ -184,7 +204,7 @@ class Reader {
     const offset = (this.starts[this.i] as number) + indent;
     for (;;) {
       const line = this.lines[this.i] as string;
-      if (!/^-( |$)/.test(line.slice(indent))) decline();
+      if (!dashAt(line, indent)) decline();
       let c = indent + 1;
       while (line[c] === " ") c++;
       if (c >= line.length || line[c] === "#") {
@@ -196,7 +216,7 @@ class Reader {
         const v = this.block(indentOf(next), indent, false);
         out.push(v.value);
         offsets.push(v.offset);
-      } else if (line[c] === "-" && /^-( |$)/.test(line.slice(c))) {
+      } else if (dashAt(line, c)) {
         decline(); // a list in a list on one line
       } else if (readKey(line, c)) {
         const v = this.mapping(c, c);
@@ -209,7 +229,7 @@ class Reader {
       }
       const next = this.nextEntry(indent);
       if (next === undefined) break;
-      if (!/^-( |$)/.test(next.slice(indent))) break; // the parent mapping's next key (indentless list)
+      if (!dashAt(next, indent)) break; // the parent mapping's next key (indentless list)
     }
     this.offsets.set(out, offsets);
     return { value: out, offset };
@@ -222,7 +242,7 @@ class Reader {
     indentlessList: boolean,
   ): { value: unknown; offset: number } {
     const line = this.lines[this.i] as string;
-    if (/^-( |$)/.test(line.slice(indent))) {
+    if (dashAt(line, indent)) {
       if (indent < parent || (indent === parent && !indentlessList)) decline();
       return this.sequence(indent);
     }
@@ -246,10 +266,7 @@ class Reader {
     this.skipTrivia();
     const next = this.lines[this.i];
     const n = next === undefined ? -1 : indentOf(next);
-    if (
-      next !== undefined &&
-      (n > indent || (n === indent && indentlessList && /^-( |$)/.test(next.slice(n))))
-    )
+    if (next !== undefined && (n > indent || (n === indent && indentlessList && dashAt(next, n))))
       return this.block(n, indent, indentlessList);
     // An empty value: null, placed right after the colon (as the yaml library places it).
     if (comment || c > col) decline();
@@ -273,7 +290,7 @@ class Reader {
       this.offsets.set(value as object, ch === "[" ? [] : new Map());
       end = c + 2;
     } else {
-      if (INDICATOR.test(line.slice(c)) && !/^[-?:][^\s,[\]{}]/.test(line.slice(c))) decline();
+      if (matchesAt(INDICATOR, line, c) && !matchesAt(PLAIN_INDICATOR, line, c)) decline();
       const hash = line.indexOf(" #", c);
       const raw = (hash < 0 ? line.slice(c) : line.slice(c, hash)).trimEnd();
       if (/:( |$)/.test(raw) || raw.includes(" #")) decline();
@@ -287,7 +304,7 @@ class Reader {
       return { value, offset };
     }
     // After a quoted scalar or an empty collection: nothing, or a comment after a space.
-    if (!/^( *| +#.*)$/.test(line.slice(end))) decline();
+    if (!matchesAt(LINE_REST, line, end)) decline();
     this.i++;
     this.skipTrivia();
     const next = this.lines[this.i];
@@ -340,17 +357,20 @@ function readKey(line: string, c: number): { key: string; end: number } | undefi
     if (!q) return undefined;
     let e = q.end;
     while (line[e] === " ") e++;
-    if (line[e] !== ":" || !/^:( |$)/.test(line.slice(e))) return undefined;
+    if (line[e] !== ":" || (e + 1 < line.length && line[e + 1] !== " ")) return undefined;
     return { key: q.value, end: e + 1 };
   }
-  if (ch === undefined || INDICATOR.test(line.slice(c))) return undefined;
-  const m = /:( |$)/.exec(line.slice(c));
-  if (!m) return undefined;
-  const raw = line.slice(c, c + m.index);
+  if (ch === undefined || matchesAt(INDICATOR, line, c)) return undefined;
+  // The first ":" followed by a space or the end of the line.
+  let colon = line.indexOf(":", c);
+  while (colon >= 0 && colon + 1 < line.length && line[colon + 1] !== " ")
+    colon = line.indexOf(":", colon + 1);
+  if (colon < 0) return undefined;
+  const raw = line.slice(c, colon);
   if (raw.includes(" #") || raw.length > 1000) return undefined;
   const key = raw.trimEnd();
   if (key !== raw) return undefined; // "a :" — rare; the full reader knows its rules
-  return { key, end: c + m.index + 1 };
+  return { key, end: colon + 1 };
 }
 
 /** A quoted scalar starting at column `c` (one line): its value and the column after it. */

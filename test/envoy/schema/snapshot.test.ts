@@ -6,6 +6,7 @@ import { parsedTypes } from "../../../src/envoy/schema/parsed.js";
 import { buildSnapshot } from "../../../src/envoy/schema/snapshot.js";
 import {
   type EnvoyTypes,
+  readPackageFile,
   SNAPSHOT_DIR,
   SNAPSHOT_INDEX,
   type SnapshotIndex,
@@ -54,10 +55,7 @@ describe("the Envoy API snapshot (the type table a built package reads instead o
     let enums = 0;
     for (const [pkg, file] of Object.entries(index.packages)) {
       if (!readByEnvoy(pkg)) continue;
-      const p = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
-        messages: Record<string, unknown>;
-        enums: Record<string, unknown>;
-      };
+      const p = readPackageFile(readFileSync(join(dir, file), "utf8"));
       for (const name of Object.keys(p.messages)) {
         expect(snapshot.message(name), name).toEqual(parsed.message(name));
         messages++;

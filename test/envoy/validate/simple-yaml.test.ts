@@ -209,6 +209,15 @@ describe("the fast YAML reader answers exactly as the full reader, or declines",
       "a: |\n  no final newline",
       "a:\n  b: 1\n c: 2\n",
       "\ufeffa: 1\n",
+      "a: 1\n--- \nb: 2\n",
+      "a: 1\n...x\nb: 2\n",
+      "a: |\n  x\n  --- y\n  ...\nb: 1\n",
+      "a: x---\nb: ...\n",
+      "a:\n- -x\n- :y\n- ?z\n- -\n",
+      "a: 'x'   \nb: \"y\"  # c\nc: []  \nd: {} #\n",
+      "a:b: c\nd:e:f: g\n",
+      "a:\n  - b\n  -c\n",
+      "a:\n  b: 1\n-\n",
     ];
     let read = 0;
     for (const text of corners) if (agrees(text, JSON.stringify(text))) read++;
