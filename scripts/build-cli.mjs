@@ -9,15 +9,16 @@
 // paths modules compute from import.meta.url (the API snapshot in dist/envoy-api/,
 // package.json) are the same from the bundle as from dist/ and src/.
 import { rmSync } from "node:fs";
-import { builtinModules } from "node:module";
+import { builtinModules, createRequire } from "node:module";
 import { build } from "esbuild";
 
 /**
  * Node's own modules through the bundle's `require` instead of `import`. An ESM import of a
  * builtin builds its ESM facade, which reads every export once: for `node:fs` that runs the
  * `promises` and stream getters, loading fs/promises, readline and the whole streams stack
- * (~35 internal modules) that the command never uses. `require` returns the module object
- * and esbuild's interop reads a property only when the code does.
+ * (~35 internal modules) that the command never uses. Each builtin becomes a module that
+ * requires it once and exports its plain (non-getter) properties by name, so no getter runs
+ * and no chunk copies the whole export list (as esbuild's CommonJS interop would).
  */
 const builtinsByRequire = {
   name: "builtins-by-require",
@@ -28,10 +29,18 @@ const builtinsByRequire = {
         ? { path: args.path.replace(/^node:/, ""), namespace: "node-builtin" }
         : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => ({
-      contents: `module.exports = require("node:${args.path}");`,
-      loader: "js",
-    }));
+    const requireHere = createRequire(import.meta.url);
+    b.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => {
+      const id = `node:${args.path}`;
+      const names = Object.entries(Object.getOwnPropertyDescriptors(requireHere(id)))
+        .filter(([k, d]) => "value" in d && k !== "default" && /^[A-Za-z_$][\w$]*$/.test(k))
+        .map(([k]) => k);
+      const exports = names.map((n) => `export const ${n} = m.${n};`).join("\n");
+      return {
+        contents: `const m = require(${JSON.stringify(id)});\nexport default m;\n${exports}\n`,
+        loader: "js",
+      };
+    });
   },
 };
 

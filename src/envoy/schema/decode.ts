@@ -81,8 +81,9 @@ export function decodeMessage(
   const fields = type.byKey;
   const out: DecodedMessage = {};
   const keys = new Map<string, string>();
-  const oneofSeen = new Map<string, string>();
-  for (const [key, value] of Object.entries(json)) {
+  let oneofSeen: Map<string, string> | undefined; // most messages set no oneof member
+  for (const key of Object.keys(json)) {
+    const value = json[key];
     const field = fields.get(key);
     const at = [...path, key];
     if (!field) {
@@ -96,6 +97,7 @@ export function decodeMessage(
     if (value === null && field.typeName !== "google.protobuf.Value") continue;
     keys.set(field.name, key);
     if (field.oneof !== undefined) {
+      oneofSeen ??= new Map();
       const other = oneofSeen.get(field.oneof);
       if (other !== undefined) {
         err(

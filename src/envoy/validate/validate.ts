@@ -164,7 +164,7 @@ interface DocumentJob {
 }
 
 /** A document read as Envoy's JSON, and where each path of it is in the source. */
-interface ReadDocument {
+export interface ReadDocument {
   readonly json: unknown;
   position(path: Path, at: "key" | "value"): Position;
   /** Warnings found while reading (duplicate keys). */
@@ -173,61 +173,13 @@ interface ReadDocument {
 
 /**
  * Reads YAML as Envoy does: the fast reader (yaml/simple.ts) for the plain block YAML of
- * nearly every config, else the yaml library, which is loaded only then. Returns the
- * findings instead when the text is not a readable document.
+ * nearly every config, else the yaml library (full-yaml.ts), which is loaded only then.
+ * Returns the findings instead when the text is not a readable document.
  */
 async function readDocument(text: string, file: string): Promise<ReadDocument | Finding[]> {
   const simple = readSimpleYaml(text);
   if (simple) return { ...simple, warnings: [] };
-  const [{ LineCounter, parseDocument }, { envoyYamlToJson }, { positionOf }] = await Promise.all([
-    import("yaml"),
-    import("./envoy-yaml.js"),
-    import("../yaml/positions.js"),
-  ]);
-  const lines = new LineCounter();
-  const at = (offset: number, rule: string, message: string): Finding => {
-    const p = lines.linePos(offset);
-    return { file, line: p.line, col: p.col, rule, severity: "error", message };
-  };
-  let doc: ReturnType<typeof parseDocument>;
-  try {
-    // Failsafe: every scalar is its text; envoyYamlToJson applies Envoy's own conversion.
-    doc = parseDocument(text, {
-      lineCounter: lines,
-      prettyErrors: false,
-      uniqueKeys: true,
-      schema: "failsafe",
-    });
-  } catch (e) {
-    return [at(0, "yaml-syntax", e instanceof Error ? e.message : "unparseable YAML")];
-  }
-  const syntax = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY");
-  if (syntax.length > 0) {
-    // Later errors are mostly cascades of the first: report that one.
-    const e = syntax[0] as (typeof syntax)[number];
-    return [at(e.pos[0], "yaml-syntax", e.message.split("\n")[0] ?? e.code)];
-  }
-  // Envoy accepts duplicate keys (one value silently wins): a warning.
-  const warnings = doc.errors.map(
-    (e): Finding => ({
-      ...at(e.pos[0], "duplicate-key", ""),
-      severity: "warning",
-      message: "warning: duplicate key; Envoy keeps only one of the values",
-    }),
-  );
-  let json: unknown;
-  try {
-    json = envoyYamlToJson(doc);
-  } catch (e) {
-    return [
-      at(
-        0,
-        "yaml-syntax",
-        e instanceof Error ? (e.message.split("\n")[0] ?? "bad YAML") : "bad YAML",
-      ),
-    ];
-  }
-  return { json, warnings, position: (path, at) => positionOf(doc, lines, path, at) };
+  return (await import("./full-yaml.js")).readFullYaml(text, file);
 }
 
 async function checkDocument(text: string, job: DocumentJob): Promise<Finding[]> {

@@ -1,4 +1,5 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -144,4 +145,30 @@ describe("envoy validate --proto-image: the policy compared with the protos", ()
       ),
     ]);
   });
+});
+
+describe("the built command (bin/grpc-web-oidc.js on the dist/cli bundle)", () => {
+  const bin = join(repoRoot, "bin", "grpc-web-oidc.js");
+  const command = (args: string[]) =>
+    spawnSync(process.execPath, [bin, "envoy", "validate", ...args], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
+
+  it.skipIf(!existsSync(join(repoRoot, "dist", "cli", "bundle", "main.js")))(
+    "reads YAML beyond the fast reader (flow style) with the yaml library, as in-process",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "gwo-cli-flow-"));
+      const file = join(dir, "flow.yaml");
+      writeFileSync(
+        file,
+        "static_resources: {clusters: [{name: a, connect_timeout: 1s, bogus: 1}]}\n",
+      );
+      const r = command(["--no-files", file]);
+      expect(r.stdout).not.toContain("internal-error");
+      expect(r.stdout).toContain(`${file}:1:62 unknown-field unknown field "bogus"`);
+      expect(r.stdout).toBe((await run(["--no-files", file])).out);
+      expect(r.status).toBe(1);
+    },
+  );
 });
