@@ -1,7 +1,9 @@
-// A small, real HTTP OpenID provider for SDK tests: discovery, authorize (code + PKCE S256),
-// token (authorization_code, refresh_token with rotation and reuse detection that revokes the
-// whole grant, like node-oidc-provider), revocation. Tokens are JWT-shaped (unsigned-ish; the
-// SDK only decodes them). Listens on an ephemeral loopback port.
+// A small, real HTTP OpenID provider for SDK tests: discovery, authorize (code + PKCE S256,
+// query or fragment response), token (authorization_code, refresh_token with rotation and reuse
+// detection that revokes the whole grant, like node-oidc-provider; DPoP nonces), revocation.
+// Tokens are JWT-shaped (unsigned-ish; the SDK only decodes them). Options make it misbehave the
+// ways a client must notice (another issuer, foreign ID tokens, RFC 9207 `iss`). Listens on an
+// ephemeral loopback port.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,7 +19,30 @@ export interface StubIdpOptions {
   roles?: string[];
   /** Extra claims merged into access tokens (e.g. Keycloak's `realm_access`). */
   accessClaims?: Record<string, unknown>;
+  /** The `issuer` discovery reports instead of the real one (a mix-up, a misconfigured proxy). */
+  discoveryIssuer?: string | undefined;
+  /** Discovery says `authorization_response_iss_parameter_supported: true` (RFC 9207). */
+  issParameterSupported?: boolean;
+  /** The `iss` parameter put on the authorization response (RFC 9207); none when undefined. */
+  callbackIss?: string | undefined;
+  /** An OAuth error code the authorization endpoint answers with instead of a code. */
+  authorizeError?: string | undefined;
+  /** Claims put over the ID token's on sign-in and refresh (`undefined` removes one). */
+  idTokenClaims?: Record<string, unknown>;
+  /** Refresh responses carry a new ID token (as Keycloak's do). Default false. */
+  idTokenOnRefresh?: boolean;
+  /** Discovery lists a revocation endpoint. Default true. */
+  revocation?: boolean;
+  /**
+   * DPoP nonces at the token endpoint (RFC 9449 §8): "off"; "required" (one nonce, refused
+   * with `use_dpop_nonce` until a proof carries it); "rotating" (every request is refused with
+   * a new nonce). Default "off".
+   */
+  dpopNonce?: "off" | "required" | "rotating";
 }
+
+/** Options whose default is "not set". */
+type Unset = "discoveryIssuer" | "callbackIss" | "authorizeError";
 
 interface Grant {
   id: string;
@@ -46,11 +71,20 @@ export class StubIdp {
   tokenBodies: URLSearchParams[] = [];
   /** Query strings of authorize requests, in order. */
   authorizeQueries: URLSearchParams[] = [];
+  /** `DPoP` headers of token requests, in order (null when a request had none). */
+  tokenDpopProofs: (string | null)[] = [];
+  /** DPoP nonces the token endpoint handed out, in order. */
+  dpopNonces: string[] = [];
+  /** Bodies of revocation requests, in order. */
+  revokeBodies: URLSearchParams[] = [];
+  /** Every request as "METHOD /path", in order. */
+  requests: string[] = [];
   /** "ok" | "down" (destroy sockets) | "server_error" (HTTP 500 JSON). */
   mode: "ok" | "down" | "server_error" = "ok";
   /** All tokens and codes ever issued (for redaction checks). */
   readonly issuedSecrets: string[] = [];
-  readonly opts: Required<StubIdpOptions>;
+  /** The options in force; tests may change them between requests. */
+  readonly opts: Required<Omit<StubIdpOptions, Unset>> & Pick<StubIdpOptions, Unset>;
   private readonly codes = new Map<
     string,
     { challenge: string; redirectUri: string; scope: string; nonce?: string; sub: string }
@@ -63,6 +97,11 @@ export class StubIdp {
       tokenDelayMs: 20,
       roles: ["reader"],
       accessClaims: {},
+      issParameterSupported: false,
+      idTokenClaims: {},
+      idTokenOnRefresh: false,
+      revocation: true,
+      dpopNonce: "off",
       ...options,
     };
     this.server = createServer((req, res) => {
@@ -163,6 +202,7 @@ export class StubIdp {
       iat: now,
       exp: now + 3600,
       ...(nonce ? { nonce } : {}),
+      ...this.opts.idTokenClaims,
     });
     const refresh_token = noRefresh ? undefined : `rt_${b64url(randomBytes(24))}`;
     if (refresh_token) this.refreshTokens.set(refresh_token, { grant, used: false });
@@ -176,12 +216,16 @@ export class StubIdp {
       res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify(body));
     };
+    this.requests.push(`${req.method} ${url.pathname}`);
     if (url.pathname === "/.well-known/openid-configuration") {
       return json(200, {
-        issuer: this.issuer,
+        issuer: this.opts.discoveryIssuer ?? this.issuer,
         authorization_endpoint: `${this.issuer}/authorize`,
         token_endpoint: `${this.issuer}/token`,
-        revocation_endpoint: `${this.issuer}/revoke`,
+        ...(this.opts.revocation ? { revocation_endpoint: `${this.issuer}/revoke` } : {}),
+        ...(this.opts.issParameterSupported
+          ? { authorization_response_iss_parameter_supported: true }
+          : {}),
         end_session_endpoint: `${this.issuer}/logout`,
         jwks_uri: `${this.issuer}/jwks`,
         response_types_supported: ["code"],
@@ -205,8 +249,13 @@ export class StubIdp {
         sub: q.get("login_hint") ?? "alice",
       });
       const back = new URL(q.get("redirect_uri") ?? "");
-      back.searchParams.set("code", code);
-      back.searchParams.set("state", q.get("state") ?? "");
+      const response = new URLSearchParams();
+      if (this.opts.authorizeError) response.set("error", this.opts.authorizeError);
+      else response.set("code", code);
+      response.set("state", q.get("state") ?? "");
+      if (this.opts.callbackIss !== undefined) response.set("iss", this.opts.callbackIss);
+      if (q.get("response_mode") === "fragment") back.hash = response.toString();
+      else for (const [k, v] of response) back.searchParams.set(k, v);
       res.writeHead(302, { location: back.toString() });
       res.end();
       return;
@@ -214,6 +263,7 @@ export class StubIdp {
     const body = new URLSearchParams(await readBody(req));
     if (url.pathname === "/revoke" && req.method === "POST") {
       const token = body.get("token") ?? "";
+      this.revokeBodies.push(body);
       this.revoked.push(token);
       const rt = this.refreshTokens.get(token);
       if (rt) rt.grant.revoked = true;
@@ -230,6 +280,22 @@ export class StubIdp {
         return;
       }
       if (this.mode === "server_error") return json(500, { error: "server_error" });
+      const proof = req.headers.dpop;
+      this.tokenDpopProofs.push(typeof proof === "string" ? proof : null);
+      if (this.opts.dpopNonce !== "off") {
+        const sent = typeof proof === "string" ? jwtPayload(proof).nonce : undefined;
+        const current = this.dpopNonces.at(-1);
+        if (this.opts.dpopNonce === "rotating" || current === undefined || sent !== current) {
+          const nonce =
+            this.opts.dpopNonce === "rotating" || current === undefined
+              ? `dn_${b64url(randomBytes(12))}`
+              : current;
+          if (nonce !== current) this.dpopNonces.push(nonce);
+          res.writeHead(400, { "content-type": "application/json", "dpop-nonce": nonce });
+          res.end(JSON.stringify({ error: "use_dpop_nonce" }));
+          return;
+        }
+      }
       if (body.get("grant_type") === "authorization_code") {
         const c = this.codes.get(body.get("code") ?? "");
         this.codes.delete(body.get("code") ?? "");
@@ -269,6 +335,7 @@ export class StubIdp {
         return json(200, {
           access_token: t.access_token,
           refresh_token: t.refresh_token,
+          ...(this.opts.idTokenOnRefresh ? { id_token: t.id_token } : {}),
           token_type: "Bearer",
           expires_in: this.opts.accessTokenTtl,
           scope: rt.grant.scope,
@@ -283,6 +350,14 @@ export class StubIdp {
   /** Revoke every grant (as an admin would), so the next refresh gets invalid_grant. */
   revokeAll(): void {
     for (const { grant } of this.refreshTokens.values()) grant.revoked = true;
+  }
+}
+
+function jwtPayload(jwt: string): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8"));
+  } catch {
+    return {};
   }
 }
 
