@@ -445,13 +445,21 @@ describe("oidcClientSettings", () => {
     expect(p.tokenRequests).toBe(1);
   });
 
-  it("requestTimeoutInSeconds bounds a token request: a silent token endpoint fails sign-in as network", async () => {
-    const p = await idp({ tokenDelayMs: 10_000 });
-    const { t, storage } = source(p, { oidcClientSettings: { requestTimeoutInSeconds: 0.2 } });
+  it("requestTimeoutInSeconds bounds each request: a silent token endpoint fails sign-in as network", async () => {
+    const p = await idp({ tokenDelayMs: 60_000 });
+    const { t, storage } = source(p, { oidcClientSettings: { requestTimeoutInSeconds: 1 } });
     const { callback } = await signIn(t);
     const err = await t.handleCallback(callback).catch((e: unknown) => e);
     expectSignInError(err, "network", p, callback);
     await expectSignedOut(t, storage, p);
+  });
+
+  it("requestTimeoutInSeconds also lengthens it: a token endpoint slower than the default 10 s is waited for", async () => {
+    // Slow by design (11 s): the one way to tell the setting from the default without a clock.
+    const p = await idp({ tokenDelayMs: 11_000 });
+    const { t } = source(p, { oidcClientSettings: { requestTimeoutInSeconds: 3600 } });
+    const { callback } = await signIn(t);
+    await expect(t.handleCallback(callback)).resolves.toMatchObject({ subject: "alice" });
   });
 });
 
