@@ -335,12 +335,21 @@ export class OidcTokenSource implements TokenSource {
   /**
    * Send the browser to the identity provider to sign in (code + PKCE; with DPoP the code is
    * bound to the key by `dpop_jkt`). The PKCE verifier and state wait in the state store for
-   * `handleCallback()`. Never resolves while the page navigates away.
+   * `handleCallback()`. Never resolves while the page navigates away; rejects with
+   * `SignInError` when the provider's metadata cannot be read or is refused.
    */
   async signinRedirect(args: SigninRedirectArgs = {}): Promise<void> {
     const { redirectMethod = "assign", ...rest } = args;
-    const dpopJkt = await this.#dpop?.jkt(this.#clientId);
-    await navigate(await this.#client.signinUrl(rest, dpopJkt), redirectMethod);
+    let url: string;
+    try {
+      const dpopJkt = await this.#dpop?.jkt(this.#clientId);
+      url = await this.#client.signinUrl(rest, dpopJkt);
+    } catch (err) {
+      // Discovery refused (issuer_mismatch) or unreachable: a SignInError like every sign-in
+      // failure, not the protocol layer's internal OAuthError or a bare fetch TypeError.
+      throw signInError(err);
+    }
+    await navigate(url, redirectMethod);
   }
 
   /**

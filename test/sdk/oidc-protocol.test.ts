@@ -221,10 +221,17 @@ describe("discovery (OIDC Discovery §4.3)", () => {
     const p = await idp({ discoveryIssuer: "https://login.other.test" });
     const { t, storage } = source(p);
     const err = await t.signinRedirect().catch((e: unknown) => e);
-    // Not a SignInError today (signinRedirect does not wrap); the code is what an app reads.
-    expect((err as { error?: unknown }).error).toBe("issuer_mismatch");
+    expectSignInError(err, "issuer_mismatch", p);
     expect(shim.navigations).toHaveLength(0);
     expect(signinStates(storage)).toEqual([]);
+  });
+
+  it("an unreachable provider: signinRedirect fails with SignInError network before leaving", async () => {
+    const p = await idp();
+    const { t } = source(p);
+    await p.stop();
+    expectSignInError(await t.signinRedirect().catch((e: unknown) => e), "network", p);
+    expect(shim.navigations).toHaveLength(0);
   });
 
   it("a callback page that reads a discovery issuer other than the authority fails (issuer_mismatch) without a token request", async () => {
@@ -260,8 +267,7 @@ describe("discovery (OIDC Discovery §4.3)", () => {
     const wrong = source(p, {
       oidcClientSettings: { metadata: { ...metadata, issuer: "https://login.other.test" } },
     }).t;
-    const err = await wrong.signinRedirect().catch((e: unknown) => e);
-    expect((err as { error?: unknown }).error).toBe("issuer_mismatch");
+    expectSignInError(await wrong.signinRedirect().catch((e: unknown) => e), "issuer_mismatch", p);
   });
 });
 
