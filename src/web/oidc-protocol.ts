@@ -223,14 +223,9 @@ export class OidcProtocol {
       }),
     );
     const url = new URL(endpoint);
+    // Extra parameters may set anything but what the protocol's safety rests on (client,
+    // redirect, state, PKCE, key binding), which comes last and wins.
     appendParams(url.searchParams, {
-      client_id: s.client_id,
-      redirect_uri: s.redirect_uri,
-      response_type: "code",
-      state: id,
-      code_challenge: challenge,
-      code_challenge_method: "S256",
-      dpop_jkt: dpopJkt,
       resource: s.resource,
       response_mode: s.response_mode,
       prompt: s.prompt,
@@ -238,10 +233,17 @@ export class OidcProtocol {
       max_age: s.max_age,
       ui_locales: s.ui_locales,
       acr_values: s.acr_values,
-      ...request,
-      scope,
       ...s.extraQueryParams,
       ...extraQueryParams,
+      ...request,
+      scope,
+      client_id: s.client_id,
+      redirect_uri: s.redirect_uri,
+      response_type: "code",
+      state: id,
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      dpop_jkt: dpopJkt,
     });
     return url.href;
   }
@@ -274,11 +276,11 @@ export class OidcProtocol {
     const code = params.get("code");
     if (!code) throw new OAuthError("missing_code");
     const response = await this.#token({
+      ...(state.extraTokenParams as Record<string, ParamValue>),
       grant_type: "authorization_code",
       code,
       redirect_uri: state.redirect_uri as string,
       code_verifier: state.code_verifier as string,
-      ...(state.extraTokenParams as Record<string, ParamValue>),
     });
     return await this.#user(response, state.scope as string, undefined, {
       nonce: state.nonce as string | undefined,
@@ -289,11 +291,11 @@ export class OidcProtocol {
   /** Refresh: a new user from the stored one (same subject; keeps what the response omits). */
   async refresh(user: StoredUser & { refresh_token: string }): Promise<StoredUser> {
     const response = await this.#token({
-      grant_type: "refresh_token",
-      refresh_token: user.refresh_token,
       scope: user.scope,
       resource: this.#s.resource,
       ...this.#s.extraTokenParams,
+      grant_type: "refresh_token",
+      refresh_token: user.refresh_token,
     });
     return await this.#user(response, user.scope, user);
   }
@@ -307,7 +309,8 @@ export class OidcProtocol {
       token_type_hint: hint,
       client_id: this.#s.client_id,
     });
-    await this.#request(endpoint, body);
+    // RFC 7009 §2.2: a 200 says it is done; its body (often empty, not JSON) means nothing.
+    await this.#request(endpoint, body, {}, false);
     return true;
   }
 
@@ -340,8 +343,15 @@ export class OidcProtocol {
       try {
         return await this.#request(endpoint, body, headers);
       } catch (err) {
+        // RFC 9449 §8: only a `use_dpop_nonce` refusal asks for the proof again with a nonce
+        // (another error, e.g. invalid_grant, must not present the code or token twice).
         const retry =
-          s.dpop && attempt === 0 && err instanceof OAuthError && err.nonce && err.nonce !== nonce;
+          s.dpop &&
+          attempt === 0 &&
+          err instanceof OAuthError &&
+          err.error === "use_dpop_nonce" &&
+          err.nonce &&
+          err.nonce !== nonce;
         if (!retry) throw err;
       }
     }
@@ -352,6 +362,7 @@ export class OidcProtocol {
     url: string,
     body?: URLSearchParams,
     headers: Record<string, string> = {},
+    json = true,
   ): Promise<Record<string, unknown>> {
     const response = await fetch(url, {
       method: body ? "POST" : "GET",
@@ -362,18 +373,19 @@ export class OidcProtocol {
     });
     const nonce = response.headers.get("dpop-nonce");
     if (nonce && headers.DPoP) this.#dpopNonce = nonce;
-    let json: unknown;
+    let parsed: unknown;
     try {
       const text = await response.text();
-      json = text ? JSON.parse(text) : {};
+      parsed = text ? JSON.parse(text) : {};
     } catch {
       // Not JSON: the status says what happened.
     }
-    const error = (json as { error?: unknown } | undefined)?.error;
-    if (!response.ok || typeof json !== "object" || json === null) {
+    if (response.ok && !json) return {};
+    const error = (parsed as { error?: unknown } | undefined)?.error;
+    if (!response.ok || typeof parsed !== "object" || parsed === null) {
       throw new OAuthError(typeof error === "string" ? error : `http_${response.status}`, nonce);
     }
-    return json as Record<string, unknown>;
+    return parsed as Record<string, unknown>;
   }
 
   /** The user a token response makes, its ID token checked. */

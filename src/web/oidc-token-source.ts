@@ -382,12 +382,13 @@ export class OidcTokenSource implements TokenSource {
     const client = this.#client;
     // Read before the local session is cleared: the IdP's logout page wants it as a hint.
     const user = (await this.#load())?.user;
-    try {
-      // The refresh token first: it is the long-lived one.
-      if (user?.refresh_token) await client.revoke(user.refresh_token, "refresh_token");
-      if (user) await client.revoke(user.access_token, "access_token");
-    } catch {
-      // Revocation is best effort: the local session ends either way.
+    // The refresh token first: it is the long-lived one. Each is tried on its own; revocation
+    // is best effort: the local session ends either way.
+    for (const [token, hint] of [
+      [user?.refresh_token, "refresh_token"],
+      [user?.access_token, "access_token"],
+    ] as const) {
+      if (token) await client.revoke(token, hint).catch(() => undefined);
     }
     await this.#end("signed-out");
     const url = options.redirect ? await client.signoutUrl(user?.id_token) : undefined;

@@ -46,6 +46,9 @@ export function earlyRetryDelayMs(failures: number): number {
 /** OAuth errors from a refresh that end the session, and the reason they end it with. */
 const ENDING_ERRORS = {
   invalid_grant: "invalid_grant",
+  // A refreshed ID token for another subject (or issuer, or client): the IdP has already
+  // rotated the refresh token, so the stored one is spent; the session cannot go on.
+  invalid_id_token: "invalid_grant",
   login_required: "login_required",
   interaction_required: "login_required",
   consent_required: "login_required",

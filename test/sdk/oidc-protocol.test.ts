@@ -15,7 +15,8 @@ import {
   SessionEndedError,
   SignInError,
   type SigninRedirectArgs,
-  TokenRefreshError,
+  sessionEndedReason,
+  type TokenRefreshError,
 } from "../../src/web/index.js";
 import { memoryStorage } from "../../src/web/web-store.js";
 import { StubIdp, type StubIdpOptions } from "./helpers/stub-idp.js";
@@ -315,20 +316,22 @@ describe("ID token (OIDC Core §3.1.3.7)", () => {
     expect(JSON.parse(storage.getItem(p.userKey)!)).toMatchObject({ profile: { sub: "alice" } });
   });
 
-  it("a refresh whose ID token names another subject fails as a transient idp-error, the stored session unchanged", async () => {
+  it("a refresh whose ID token names another subject ends the session (the rotated refresh token is spent)", async () => {
     const p = await idp({ idTokenOnRefresh: true });
     const { storage } = p.storageWithSession("alice", { expired: true });
-    const stored = storage.getItem(p.userKey);
     p.opts.idTokenClaims = { sub: "mallory" };
     const { t, events } = source(p, {}, storage);
     const err = await t.getToken().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(TokenRefreshError);
-    expect(refreshErrorReason(err)).toBe("idp-error");
-    expect((err as TokenRefreshError).idpError).toBe("invalid_id_token");
+    expect(err).toBeInstanceOf(SessionEndedError);
+    expect(sessionEndedReason(err)).toBe("invalid_grant");
     expect(errorText(err)).not.toMatch(/eyJ|rt_/);
     expect(p.refreshGrants).toBe(1);
-    expect(storage.getItem(p.userKey)).toBe(stored);
-    expect(events.map((e) => e.type)).toEqual(["refresh-start", "refresh-error"]);
+    // Nothing of mallory's was stored, and alice's spent tokens are gone.
+    expect(storage.getItem(p.userKey) ?? null).toBeNull();
+    expect(events.map((e) => e.type)).toEqual(["refresh-start", "session-ended"]);
+    // Told once: later calls fail fast without a token request.
+    await expect(t.getToken()).rejects.toBeInstanceOf(SessionEndedError);
+    expect(p.tokenRequests).toBe(1);
   });
 
   it("control: a refresh whose ID token names the same subject replaces the stored ID token", async () => {
@@ -397,6 +400,38 @@ describe("oidcClientSettings", () => {
       message = (e as Error).message;
     }
     expect(message).toMatch(/oidcClientSettings client_secret, automaticSilentRenew not supported/);
+  });
+
+  it("extra parameters cannot replace the protocol's own: client, redirect, state, PKCE, grant", async () => {
+    const p = await idp();
+    const { t } = source(p, {
+      oidcClientSettings: {
+        extraQueryParams: {
+          client_id: "evil",
+          redirect_uri: "https://evil.test/cb",
+          state: "fixed",
+          code_challenge: "fixed",
+          code_challenge_method: "plain",
+          response_type: "token",
+        },
+        extraTokenParams: { grant_type: "password", code_verifier: "fixed", refresh_token: "x" },
+      },
+    });
+    const { query, callback } = await signIn(t);
+    expect(query.getAll("client_id")).toEqual(["spa"]);
+    expect(query.getAll("redirect_uri")).toEqual([p.redirectUri]);
+    expect(query.getAll("response_type")).toEqual(["code"]);
+    expect(query.getAll("code_challenge_method")).toEqual(["S256"]);
+    expect(query.get("state")).not.toBe("fixed");
+    expect(query.get("code_challenge")).not.toBe("fixed");
+    await expect(t.handleCallback(callback)).resolves.toMatchObject({ subject: "alice" });
+    await t.getToken({ forceRefresh: true });
+    expect(p.tokenBodies.map((b) => b.get("grant_type"))).toEqual([
+      "authorization_code",
+      "refresh_token",
+    ]);
+    expect(p.tokenBodies[0]!.get("code_verifier")).not.toBe("fixed");
+    expect(p.tokenBodies[1]!.get("refresh_token")).not.toBe("x");
   });
 
   it("authorization parameters reach the authorize query, extraTokenParams every token request", async () => {
@@ -557,6 +592,15 @@ describe("DPoP at the token endpoint (RFC 9449)", () => {
     expect(new Set(proofs.map((x) => x.claims.jti)).size).toBe(3);
   });
 
+  it("an error other than use_dpop_nonce is not retried, even with a DPoP-Nonce (the code is presented once)", async () => {
+    const p = await idp({ invalidGrantWithNonce: true });
+    const { t } = source(p, { dpop: dpop({ store: memoryDpopStore() }) });
+    const { callback } = await signIn(t);
+    const err = await t.handleCallback(callback).catch((e: unknown) => e);
+    expect((err as SignInError).error).toBe("invalid_grant");
+    expect(p.tokenRequests).toBe(1);
+  });
+
   it("a second nonce demand in a row is not retried: sign-in fails after exactly one retry", async () => {
     const p = await idp({ dpopNonce: "rotating" });
     const { t, storage } = source(p, { dpop: dpop({ store: memoryDpopStore() }) });
@@ -638,6 +682,28 @@ describe("stale sign-in state", () => {
 });
 
 describe("sign-out revocation (RFC 7009)", () => {
+  it("a 200 with a text body is a done revocation: both tokens are revoked", async () => {
+    const p = await idp({ revokeAnswer: "text" });
+    const { storage, user } = p.storageWithSession();
+    const { t } = source(p, {}, storage);
+    await t.signOut();
+    expect(p.revoked).toEqual([user.refresh_token, user.access_token]);
+    await expectSignedOut(t, storage, p);
+  });
+
+  it("a failed refresh-token revocation does not skip the access token's", async () => {
+    const p = await idp({ revokeAnswer: "drop-first" });
+    const { storage, user } = p.storageWithSession();
+    const { t } = source(p, {}, storage);
+    await t.signOut();
+    expect(p.revokeBodies.map((b) => b.get("token_type_hint"))).toEqual([
+      "refresh_token",
+      "access_token",
+    ]);
+    expect(p.revoked).toEqual([user.access_token]);
+    await expectSignedOut(t, storage, p);
+  });
+
   it("revokes the refresh token, then the access token, each with token_type_hint and client_id", async () => {
     const p = await idp();
     const { storage, user } = p.storageWithSession();

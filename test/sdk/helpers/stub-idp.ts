@@ -39,6 +39,14 @@ export interface StubIdpOptions {
    * a new nonce). Default "off".
    */
   dpopNonce?: "off" | "required" | "rotating";
+  /**
+   * How the revocation endpoint answers: "empty" (200, no body), "text" (200, `OK` as
+   * text/plain), "drop-first" (the first request's connection is cut, later ones 200).
+   * Default "empty".
+   */
+  revokeAnswer?: "empty" | "text" | "drop-first";
+  /** The token endpoint refuses every request with invalid_grant and a fresh DPoP-Nonce. */
+  invalidGrantWithNonce?: boolean;
 }
 
 /** Options whose default is "not set". */
@@ -102,6 +110,8 @@ export class StubIdp {
       idTokenOnRefresh: false,
       revocation: true,
       dpopNonce: "off",
+      revokeAnswer: "empty",
+      invalidGrantWithNonce: false,
       ...options,
     };
     this.server = createServer((req, res) => {
@@ -264,11 +274,16 @@ export class StubIdp {
     if (url.pathname === "/revoke" && req.method === "POST") {
       const token = body.get("token") ?? "";
       this.revokeBodies.push(body);
+      if (this.opts.revokeAnswer === "drop-first" && this.revokeBodies.length === 1) {
+        req.socket.destroy();
+        return;
+      }
       this.revoked.push(token);
       const rt = this.refreshTokens.get(token);
       if (rt) rt.grant.revoked = true;
-      res.writeHead(200);
-      res.end();
+      if (this.opts.revokeAnswer === "text") res.writeHead(200, { "content-type": "text/plain" });
+      else res.writeHead(200);
+      res.end(this.opts.revokeAnswer === "text" ? "OK" : undefined);
       return;
     }
     if (url.pathname === "/token" && req.method === "POST") {
@@ -282,6 +297,13 @@ export class StubIdp {
       if (this.mode === "server_error") return json(500, { error: "server_error" });
       const proof = req.headers.dpop;
       this.tokenDpopProofs.push(typeof proof === "string" ? proof : null);
+      if (this.opts.invalidGrantWithNonce) {
+        const nonce = `dn_${b64url(randomBytes(12))}`;
+        this.dpopNonces.push(nonce);
+        res.writeHead(400, { "content-type": "application/json", "dpop-nonce": nonce });
+        res.end(JSON.stringify({ error: "invalid_grant" }));
+        return;
+      }
       if (this.opts.dpopNonce !== "off") {
         const sent = typeof proof === "string" ? jwtPayload(proof).nonce : undefined;
         const current = this.dpopNonces.at(-1);
