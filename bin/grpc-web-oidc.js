@@ -27,4 +27,5 @@ try {
   if (e?.code !== "ERR_MODULE_NOT_FOUND" || !String(e.message).includes("bundle")) throw e;
   cli = await import("../dist/cli/main.js");
 }
-process.exitCode = await cli.main(process.argv.slice(2));
+// Standard output by file descriptor, not through process.stdout (src/cli/output.ts says why).
+process.exitCode = await cli.main(process.argv.slice(2), cli.directStdout);

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { HEALTH_SERVICE, policyFromOutlines, type ServiceOutline } from "../../access/outline.js";
 import { isEnvoyError } from "../errors.js";
+import { type Out, processStdout } from "../output.js";
 import { loadServiceOutlines } from "../proto-image/outline.js";
 import { unifiedDiff } from "./line-diff.js";
 import { loadGatewayFile } from "./load.js";
@@ -33,11 +34,14 @@ interface Args {
   strict: boolean;
 }
 
-/** Runs the command; returns the exit code. */
-export async function runGenerate(argv: readonly string[]): Promise<number> {
+/** Runs the command; returns the exit code. What it wrote is listed on `out`. */
+export async function runGenerate(
+  argv: readonly string[],
+  out: Out = processStdout,
+): Promise<number> {
   const args = parseArgs(argv);
   if (args === "help") {
-    process.stdout.write(USAGE);
+    out(USAGE);
     return 0;
   }
   if (typeof args === "string") {
@@ -80,7 +84,7 @@ export async function runGenerate(argv: readonly string[]): Promise<number> {
     for (const [f, text] of files) {
       mkdirSync(dirname(f), { recursive: true });
       writeFileSync(f, text);
-      process.stdout.write(`wrote ${f}\n`);
+      out(`wrote ${f}\n`);
     }
     return 0;
   } catch (err) {

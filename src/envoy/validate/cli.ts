@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { policyFromOutlines, type ServiceOutline } from "../../access/outline.js";
+import { type Out, processStdout } from "../output.js";
 import { loadServiceOutlines } from "../proto-image/outline.js";
 import { formatFinding, validateWithPolicy } from "./validate.js";
 
@@ -39,8 +40,11 @@ function parseArgs(argv: readonly string[]): Args | string {
   return args;
 }
 
-/** Runs the validator over files; returns the exit code. */
-export async function runValidate(argv: readonly string[]): Promise<number> {
+/** Runs the validator over files; returns the exit code. Findings go to `out`. */
+export async function runValidate(
+  argv: readonly string[],
+  out: Out = processStdout,
+): Promise<number> {
   const args = parseArgs(argv);
   if (typeof args === "string") {
     process.stderr.write(args ? `envoy validate: ${args}\n${USAGE}` : USAGE);
@@ -79,7 +83,7 @@ export async function runValidate(argv: readonly string[]): Promise<number> {
       { filename: file === "-" ? "<stdin>" : file, checkFiles: args.checkFiles },
       () => services && policyFromOutlines(services),
     );
-    for (const f of result.findings) process.stdout.write(`${formatFinding(f)}\n`);
+    for (const f of result.findings) out(`${formatFinding(f)}\n`);
     if (!result.ok) failed = true;
   }
   return failed ? 1 : 0;

@@ -7,9 +7,18 @@
  * a constructor").
  */
 import { LineCounter, parseDocument } from "yaml";
-import { positionOf } from "../yaml/positions.js";
+import type { Path } from "../schema/issue.js";
+import { type Position, positionOf } from "../yaml/positions.js";
 import { envoyYamlToJson } from "./envoy-yaml.js";
-import type { Finding, ReadDocument } from "./validate.js";
+import type { Finding } from "./finding.js";
+
+/** A document read as Envoy's JSON, and where each path of it is in the source. */
+export interface ReadDocument {
+  readonly json: unknown;
+  position(path: Path, at: "key" | "value"): Position;
+  /** Warnings found while reading (duplicate keys). */
+  readonly warnings: readonly Finding[];
+}
 
 /** `text` read with the yaml library, or the findings when it is not a readable document. */
 export function readFullYaml(text: string, file: string): ReadDocument | Finding[] {

@@ -7,24 +7,14 @@ import type { ConfigQuery } from "../query/index.js";
 import { decodeMessage } from "../schema/decode.js";
 import type { DecodedMessage } from "../schema/decoded.js";
 import { envoyTypes } from "../schema/envoy-types.js";
-import { type Issue, type Path, pathOf, type Severity } from "../schema/issue.js";
+import { type Issue, pathOf } from "../schema/issue.js";
 import type { EnvoyTypes } from "../schema/table.js";
-import type { Position } from "../yaml/positions.js";
 import { readSimpleYaml } from "../yaml/simple.js";
 import { crossReferences, fileRefs, missingFiles } from "./cross-refs.js";
+import type { Finding } from "./finding.js";
+import type { ReadDocument } from "./full-yaml.js";
 
-/** One problem in a config, with its source position. */
-export interface Finding {
-  readonly file: string;
-  /** 1-based. */
-  readonly line: number;
-  /** 1-based. */
-  readonly col: number;
-  /** Stable rule id (schema, PGV, cross-reference or lint), e.g. `pgv-string`, `cors-origin-wildcard`. */
-  readonly rule: string;
-  readonly severity: Severity;
-  readonly message: string;
-}
+export type { Finding } from "./finding.js";
 
 /** What {@link validateEnvoyConfig} returns. */
 export interface ValidationResult {
@@ -161,14 +151,6 @@ interface DocumentJob {
   readonly checkFiles: boolean;
   readonly lint: boolean;
   readonly policy: AccessPolicy | undefined;
-}
-
-/** A document read as Envoy's JSON, and where each path of it is in the source. */
-export interface ReadDocument {
-  readonly json: unknown;
-  position(path: Path, at: "key" | "value"): Position;
-  /** Warnings found while reading (duplicate keys). */
-  readonly warnings: readonly Finding[];
 }
 
 /**
