@@ -60,11 +60,19 @@ function isTokenError(err: unknown): boolean {
 }
 
 export function createJwksKeys(o: JwksKeysOptions): JwksKeys {
+  // Which key set is in use, for the verified-token cache's fast path: bumped when a fetch
+  // starts, so it changes before jose can apply what the fetch brings. (jose's own `jwks()`
+  // returns a fresh copy on every call, so it cannot tell one set from the next.)
+  let generation = 0;
+  const fetchJwks: FetchImplementation = o.fetch ?? ((url, init) => fetch(url, init));
   const remote = createRemoteJWKSet(o.url, {
     cooldownDuration: o.cooldownMs ?? 5_000,
     cacheMaxAge: o.cacheMaxAgeMs ?? 600_000,
     timeoutDuration: o.timeoutMs ?? 5_000,
-    ...(o.fetch ? { [customFetch]: o.fetch } : {}),
+    [customFetch]: ((url, init) => {
+      generation++;
+      return fetchJwks(url, init);
+    }) satisfies FetchImplementation,
   });
   const backoff = createBackoff(o.maxBackoffMs ?? 30_000);
   let loaded = false;
@@ -92,10 +100,10 @@ export function createJwksKeys(o: JwksKeysOptions): JwksKeys {
       throw new JwksUnavailableError("JWKS fetch failed");
     }
   };
-  // The verified-token cache's fast path reads the set in use and its freshness (as on
-  // jose's own remote set): a hit with the same fresh set needs no key lookup.
+  // The verified-token cache's fast path reads which set is in use and its freshness: a hit
+  // with the same fresh set needs no key lookup.
   const getKey = Object.defineProperties(resolve, {
-    jwks: { value: () => remote.jwks() },
+    jwks: { value: () => generation },
     fresh: { get: () => remote.fresh },
   });
   return {

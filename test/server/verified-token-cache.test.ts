@@ -16,6 +16,7 @@ import {
   TokenRejectedError,
   tokenDigest,
 } from "../../src/server/index.js";
+import { createJwksKeys } from "../../src/server/jwks-keys.js";
 import { type Fixture, startFixture } from "./helpers/fixture.js";
 
 const ISSUER = "https://idp.test";
@@ -197,6 +198,51 @@ describe("verified-token cache", () => {
     jwks = { keys: [] }; // refetched without the key
     await cache.verify(token, verify);
     expect(calls.n).toBe(2);
+  });
+
+  it("with the kit's own remote key set (createJwksKeys), hits look nothing up until the JWKS is fetched again", async () => {
+    let fetches = 0;
+    const keys = createJwksKeys({
+      url: new URL("https://idp.test/jwks"),
+      cooldownMs: 0,
+      fetch: async () => {
+        fetches++;
+        return new Response(JSON.stringify(published), {
+          headers: { "content-type": "application/json" },
+        });
+      },
+    });
+    let lookups = 0;
+    const counted = Object.defineProperties(
+      (h: Parameters<JWTVerifyGetKey>[0], i: Parameters<JWTVerifyGetKey>[1]) => {
+        lookups++;
+        return keys.getKey(h, i);
+      },
+      {
+        jwks: { value: () => (keys.getKey as unknown as { jwks(): unknown }).jwks() },
+        fresh: { get: () => (keys.getKey as unknown as { fresh: boolean }).fresh },
+      },
+    );
+    const cache = createVerifiedTokenCache(counted);
+    const { calls, verify } = countingVerify();
+    const token = await mint();
+    await cache.verify(token, verify);
+    const afterMiss = lookups;
+    for (let i = 0; i < 100; i++) await cache.verify(token, verify);
+    expect(lookups).toBe(afterMiss); // the same set, still fresh: no key lookup
+    expect(calls.n).toBe(1);
+    expect(fetches).toBe(1);
+    // A token with a kid the set lacks makes jose fetch the JWKS again (cooldown 0 here):
+    // another set may be in use now, so the next hit checks its key again.
+    const unknownKid = await new SignJWT({})
+      .setProtectedHeader({ alg: "ES256", kid: "k2" })
+      .setExpirationTime("5m")
+      .sign(signing);
+    await cache.verify(unknownKid, verify);
+    expect(fetches).toBe(2);
+    const beforeHit = lookups;
+    await cache.verify(token, verify);
+    expect(lookups).toBeGreaterThan(beforeHit);
   });
 
   it("does not cache refused tokens", async () => {
