@@ -8,6 +8,9 @@
 //   timed in the page, renderer main-thread time from the DevTools protocol.
 // Figures are medians over rounds: throughput ratio (ours / theirs) and client CPU per call.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+// A Node round is about half a second, and round-to-round variation on a shared 2-core
+// machine is ±15 %: three times the rounds for a steadier median.
+const NODE_ROUNDS = 3 * ROUNDS;
 const UNARY = 1000;
 const STREAMS = 10;
 const MESSAGES = 100;
@@ -60,7 +63,7 @@ async function nodeRounds() {
     };
     for (const c of Object.values(clients)) await work(c); // warm-up
     const rounds = { ours: [], theirs: [] };
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; r < NODE_ROUNDS; r++) {
       for (const name of r % 2 ? ["theirs", "ours"] : ["ours", "theirs"]) {
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
@@ -91,7 +94,7 @@ async function nodeRounds() {
 export async function run() {
   const node = await nodeRounds();
   const { ratio, round } = node;
-  const how = `Node ${process.version}: ${ROUNDS} alternating rounds of ${UNARY} unary calls (concurrency ${CONCURRENCY}) + ${STREAMS} streams × ${MESSAGES} messages per transport, loopback gRPC-Web server in another process; medians`;
+  const how = `Node ${process.version}: ${NODE_ROUNDS} alternating rounds of ${UNARY} unary calls (concurrency ${CONCURRENCY}) + ${STREAMS} streams × ${MESSAGES} messages per transport, loopback gRPC-Web server in another process; medians`;
   const figures = [
     {
       name: "per call, Node: throughput, SDK (cached token) vs connect-web with a fixed header",
