@@ -12,9 +12,9 @@ import { ensureDevPki } from "../../demo/pki.js";
 import { CHROMIUM, CHROMIUM_ARGS, hasChromium, trustSpkiArg } from "../../test/e2e/chromium.js";
 import { startTestPage } from "../../test/sdk/browser/app-server.js";
 import {
+  demoStressIdp,
   openTab,
   runRefreshStress,
-  type StressIdp,
   signIn,
 } from "../../test/sdk/browser/refresh-stress.js";
 
@@ -52,15 +52,7 @@ export async function tabStorm(o: { tabs: number; rounds: number }): Promise<Tab
       scope: "openid offline_access notes.read",
       storage: "local",
     });
-    const stressIdp: StressIdp = {
-      async login(page) {
-        await page.fill("input[name=login]", "reader");
-        await page.fill("input[name=password]", "reader");
-        await page.click("button[type=submit]");
-      },
-      refreshReuse: async () => idp.stats.refreshReuse,
-      refreshGrants: async () => idp.stats.refreshGrants,
-    };
+    const stressIdp = demoStressIdp(idp);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [...CHROMIUM_ARGS, trustSpkiArg(pki.localhostSpki)],

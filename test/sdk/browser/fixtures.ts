@@ -8,7 +8,7 @@ import { CLIENT_ID, type Idp, startIdp } from "../../../demo/idp/server.js";
 import { ensureDevPki } from "../../../demo/pki.js";
 import { hasChromium, trustSpkiArg } from "../../e2e/chromium.js";
 import { startTestPage, type TestPageServer } from "./app-server.js";
-import type { StressIdp } from "./refresh-stress.js";
+import { demoStressIdp, type StressIdp } from "./refresh-stress.js";
 
 export { expect } from "@playwright/test";
 
@@ -24,19 +24,6 @@ export interface DemoIdpSetup {
 }
 
 const pki = ensureDevPki();
-
-/** The demo IdP as the stress run sees it: its login form, its reuse and grant counters. */
-function demoStressIdp(idp: Idp): StressIdp {
-  return {
-    async login(page) {
-      await page.fill("input[name=login]", "reader");
-      await page.fill("input[name=password]", "reader");
-      await page.click("button[type=submit]");
-    },
-    refreshReuse: async () => idp.stats.refreshReuse,
-    refreshGrants: async () => idp.stats.refreshGrants,
-  };
-}
 
 export const test = base.extend<{ runnable: undefined }, { demo: DemoIdpSetup }>({
   // The project's launch options plus trust for the development leaf certificate.

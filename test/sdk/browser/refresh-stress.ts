@@ -15,6 +15,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { BrowserContext, Page } from "@playwright/test";
+import type { Idp } from "../../../demo/idp/server.js";
 import type { BurstResult } from "./page.js";
 
 /** What the stress run needs from an identity provider. */
@@ -28,6 +29,19 @@ export interface StressIdp {
   refreshReuse(): Promise<number>;
   /** Successful refresh-token grants at the IdP (cumulative), when the IdP can tell. */
   refreshGrants?(): Promise<number>;
+}
+
+/** The demo IdP as the stress run sees it: its login form, its reuse and grant counters. */
+export function demoStressIdp(idp: Idp): StressIdp {
+  return {
+    async login(page) {
+      await page.fill("input[name=login]", "reader");
+      await page.fill("input[name=password]", "reader");
+      await page.click("button[type=submit]");
+    },
+    refreshReuse: async () => idp.stats.refreshReuse,
+    refreshGrants: async () => idp.stats.refreshGrants,
+  };
 }
 
 export interface StressOptions {
