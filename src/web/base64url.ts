@@ -5,3 +5,10 @@ export function base64url(input: Uint8Array | string): string {
   for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
+
+/** base64url of the SHA-256 of a string's UTF-8 (PKCE S256 challenge, DPoP `ath`, RFC 7638). */
+export async function sha256Base64url(value: string): Promise<string> {
+  return base64url(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value))),
+  );
+}

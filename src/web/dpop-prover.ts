@@ -6,7 +6,7 @@
  * per token, so the per-call work is a random id, a small JSON and the signature.
  */
 
-import { base64url } from "./base64url.js";
+import { base64url, sha256Base64url as sha256 } from "./base64url.js";
 
 /** What one proof covers. */
 export interface ProofInput {
@@ -32,10 +32,6 @@ export interface DpopProver {
 }
 
 const encoder = new TextEncoder();
-
-async function sha256(value: string): Promise<string> {
-  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(value))));
-}
 
 /** ES256 on a P-256 key pair (what `dpop()` generates). */
 export function createDpopProver(keys: CryptoKeyPair): DpopProver {

@@ -9,6 +9,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { dpopInterceptor } from "./dpop-interceptor.js";
 import { createDpopProver } from "./dpop-prover.js";
+import { done } from "./indexeddb-store.js";
 
 export { type DpopInterceptorOptions, dpopInterceptor } from "./dpop-interceptor.js";
 
@@ -40,13 +41,6 @@ export interface DpopSetup {
   tokenProof(clientId: string, htu: string, nonce: string | undefined): Promise<string>;
   /** The per-call proof interceptor for tokens bound to `keys`. */
   interceptor(keys: (accessToken: string) => Promise<CryptoKeyPair>): Interceptor;
-}
-
-function done<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
 }
 
 /**

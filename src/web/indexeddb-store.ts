@@ -35,7 +35,8 @@ export interface IndexedDbStoreOptions {
   legacy?: Storage;
 }
 
-function done<T>(request: IDBRequest<T>): Promise<T> {
+/** An IndexedDB request as a promise. */
+export function done<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);

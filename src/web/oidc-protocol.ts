@@ -16,7 +16,7 @@
  * An error here carries an OAuth `error` code only: never a request body, code or token.
  */
 
-import { base64url } from "./base64url.js";
+import { base64url, sha256Base64url } from "./base64url.js";
 import { decodeJwtPayload } from "./jwt-payload.js";
 import type { StateStore } from "./web-store.js";
 
@@ -202,9 +202,7 @@ export class OidcProtocol {
     const endpoint = (await this.metadata()).authorization_endpoint;
     const id = randomString();
     const verifier = randomString();
-    const challenge = base64url(
-      new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))),
-    );
+    const challenge = await sha256Base64url(verifier);
     const scope = args.scope ?? s.scope;
     await this.#clearStaleState();
     await s.stateStore.set(
@@ -300,10 +298,10 @@ export class OidcProtocol {
     return await this.#user(response, user.scope, user);
   }
 
-  /** Revoke a token (RFC 7009) when the provider has a revocation endpoint; true if it has. */
-  async revoke(token: string, hint: "refresh_token" | "access_token"): Promise<boolean> {
+  /** Revoke a token (RFC 7009) when the provider has a revocation endpoint. */
+  async revoke(token: string, hint: "refresh_token" | "access_token"): Promise<void> {
     const endpoint = (await this.metadata()).revocation_endpoint;
-    if (!endpoint) return false;
+    if (!endpoint) return;
     const body = new URLSearchParams({
       token,
       token_type_hint: hint,
@@ -311,7 +309,6 @@ export class OidcProtocol {
     });
     // RFC 7009 §2.2: a 200 says it is done; its body (often empty, not JSON) means nothing.
     await this.#request(endpoint, body, {}, false);
-    return true;
   }
 
   /** The end-session URL (RP-Initiated Logout), or undefined when the provider has none. */
